@@ -1,0 +1,11 @@
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.tsx?$': ['@swc/jest'],
+  },
+  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+  snapshotSerializers: ['<rootDir>/test/setup/mask-hashes.ts'],
+  testTimeout: 60000,
+};

@@ -1,0 +1,25 @@
+import { DEFAULT_ENVIRONMENT, environments } from './environments';
+import { ConfigError, validateConfig } from './validate';
+import type { EnvironmentConfig } from './types';
+
+export * from './types';
+export { ConfigError, validateConfig, FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from './validate';
+export { environments, DEFAULT_ENVIRONMENT } from './environments';
+
+/** Returns the validated configuration of the named environment, or throws a `ConfigError`. */
+export function loadConfig(
+  name: string = DEFAULT_ENVIRONMENT,
+  all: Readonly<Record<string, EnvironmentConfig>> = environments,
+): EnvironmentConfig {
+  const config = Object.prototype.hasOwnProperty.call(all, name) ? all[name] : undefined;
+  if (!config) {
+    throw new ConfigError([`env: '${name}' is not a configured environment; use one of ${Object.keys(all).join(', ')}`]);
+  }
+  return validateConfig(name, config);
+}
+
+/** The CloudFormation stack names of one environment. Ops commands and the pipeline use the same names. */
+export function stackNames(config: EnvironmentConfig): { registry: string; service: string; pipeline: string } {
+  const prefix = `${config.appName}-${config.envName}`;
+  return { registry: `${prefix}-registry`, service: `${prefix}-service`, pipeline: `${prefix}-pipeline` };
+}

@@ -1,0 +1,73 @@
+import * as cdk from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { NetworkProfile } from '../config';
+import { acknowledgeGrantPolicy } from './nag';
+
+export interface NetworkProps {
+  /** `public`: public subnets only, tasks get public IPs, no NAT. `private`: tasks in private subnets behind NAT. */
+  readonly profile: NetworkProfile;
+  /** NAT gateways for the `private` profile. */
+  readonly natGateways: number;
+  /** The VPC's IPv4 CIDR block. */
+  readonly cidr: string;
+  /** Retention of the flow-log group. */
+  readonly logRetention: logs.RetentionDays;
+  /** The key that encrypts the flow-log group. */
+  readonly logKey: kms.IKey;
+}
+
+/**
+ * A two-AZ VPC shaped by the network profile, with flow logs on.
+ *
+ * Never `ec2.Vpc` defaults: those create one NAT gateway per AZ (about $33 a month each) whether or not you need them.
+ */
+export class Network extends Construct {
+  /** The VPC. */
+  public readonly vpc: ec2.Vpc;
+  /** Where the tasks run: public subnets in the `public` profile, private ones in `private`. */
+  public readonly taskSubnets: ec2.SubnetSelection;
+  /** Whether tasks need a public IP to reach ECR and CloudWatch (the `public` profile). */
+  public readonly assignPublicIp: boolean;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const isPrivate = props.profile === 'private';
+    const subnetConfiguration: ec2.SubnetConfiguration[] = [
+      { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
+    ];
+    if (isPrivate) subnetConfiguration.push({ name: 'App', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 });
+
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.logRetention,
+      encryptionKey: props.logKey,
+    });
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(props.cidr),
+      maxAzs: 2,
+      natGateways: isPrivate ? props.natGateways : 0,
+      subnetConfiguration,
+      flowLogs: {
+        All: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup), trafficType: ec2.FlowLogTrafficType.ALL },
+      },
+    });
+    for (const subnet of this.vpc.publicSubnets) {
+      const route = subnet.node.tryFindChild('DefaultRoute');
+      if (route) {
+        cdk.Validations.of(route).acknowledge({
+          id: 'NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW',
+          reason: isPrivate
+            ? 'Public subnets hold only the internet-facing load balancer and NAT gateways; the route to the IGW is what makes them public'
+            : 'Public profile: the load balancer and the tasks (which admit only the load balancer) reach ECR and CloudWatch through the IGW, with no NAT cost',
+        });
+      }
+    }
+    const flowLogRole = this.vpc.node.findChild('All').node.tryFindChild('IAMRole') as iam.IRole | undefined;
+    if (flowLogRole) acknowledgeGrantPolicy(flowLogRole);
+    this.taskSubnets = { subnetType: isPrivate ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC };
+    this.assignPublicIp = !isPrivate;
+  }
+}

@@ -1,0 +1,258 @@
+import * as cdk from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { CpuArchitecture, DeploymentStrategyName } from '../config';
+import { acknowledgeGrantPolicy, acknowledgeWildcardResource } from './nag';
+
+/** Rollout timings. Together they bound one rolling wave; see `test/rollout-model.ts`. */
+export const ROLLOUT = {
+  /** ALB health check interval. */
+  healthCheckIntervalSeconds: 10,
+  /** Consecutive passes before a new target takes traffic. */
+  healthyThresholdCount: 2,
+  /** Consecutive failures before a target is taken out. */
+  unhealthyThresholdCount: 3,
+  /** Time an old target drains before ECS stops it (default 300 s). */
+  deregistrationDelaySeconds: 20,
+  /** ECS ignores load balancer health this long after a task starts. */
+  healthCheckGracePeriodSeconds: 30,
+  /** SIGTERM to SIGKILL. gunicorn's graceful timeout (25 s) is below it. */
+  stopTimeoutSeconds: 30,
+} as const;
+
+export interface WebServiceProps {
+  readonly cluster: ecs.ICluster;
+  readonly taskSubnets: ec2.SubnetSelection;
+  /** Give tasks a public IP: the `public` network profile has no NAT gateway. */
+  readonly assignPublicIp: boolean;
+  /** The load balancer's security group is the only source admitted to the task port. */
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The listener that carries production traffic. */
+  readonly listener: elbv2.ApplicationListener;
+  readonly repository: ecr.IRepository;
+  /** The image tag to run (a CloudFormation parameter). */
+  readonly imageTag: string;
+  /** True once `imageTag` names a real image: until then the service runs zero tasks. */
+  readonly hasImage: cdk.CfnCondition;
+  readonly cpu: number;
+  readonly memoryLimitMiB: number;
+  readonly cpuArchitecture: CpuArchitecture;
+  readonly containerPort: number;
+  readonly healthCheckPath: string;
+  readonly gunicornWorkers: number;
+  readonly desiredCount: number;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly cpuTargetPercent: number;
+  readonly requestsPerTargetPerMinute: number;
+  readonly useFargateSpot: boolean;
+  readonly deploymentStrategy: DeploymentStrategyName;
+  readonly logGroup: logs.ILogGroup;
+  /** Names of the alarms that roll a deployment back (5xx, unhealthy targets). */
+  readonly deploymentAlarmNames: string[];
+}
+
+/**
+ * The Fargate service: task definition, container, target group(s), listener rule and autoscaling.
+ *
+ * The container runs as the image's non-root user on a read-only root filesystem, with an init process,
+ * a Python health check and a writable `/tmp`. Rollouts stop at the first sign of trouble: circuit breaker
+ * and deployment alarms both roll back.
+ */
+export class WebService extends Construct {
+  /** The ECS service. */
+  public readonly service: ecs.FargateService;
+  /** The task definition. */
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The target group that production traffic starts on. */
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The second target group, for ECS-native blue/green, canary and linear deployments. */
+  public readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
+  /** The container's name in the task definition. */
+  public readonly containerName = 'app';
+
+  constructor(scope: Construct, id: string, props: WebServiceProps) {
+    super(scope, id);
+    const port = props.containerPort;
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryLimitMiB,
+      runtimePlatform: {
+        cpuArchitecture: props.cpuArchitecture === 'ARM64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+      volumes: [{ name: 'tmp' }],
+    });
+
+    const container = this.taskDefinition.addContainer('App', {
+      containerName: this.containerName,
+      image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag),
+      portMappings: [{ containerPort: port, name: 'http', appProtocol: ecs.AppProtocol.http }],
+      environment: {
+        PORT: String(port),
+        APP_VERSION: props.imageTag,
+        GUNICORN_WORKERS: String(props.gunicornWorkers),
+      },
+      // Slim images have no curl; Python is always there.
+      healthCheck: {
+        command: [
+          'CMD',
+          'python',
+          '-c',
+          `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}${props.healthCheckPath}', timeout=3)`,
+        ],
+        interval: cdk.Duration.seconds(10),
+        timeout: cdk.Duration.seconds(5),
+        retries: 3,
+        startPeriod: cdk.Duration.seconds(15),
+      },
+      readonlyRootFilesystem: true,
+      linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
+      stopTimeout: cdk.Duration.seconds(ROLLOUT.stopTimeoutSeconds),
+      logging: ecs.LogDrivers.awsLogs({
+        logGroup: props.logGroup,
+        streamPrefix: 'app',
+        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
+        maxBufferSize: cdk.Size.mebibytes(25),
+      }),
+    });
+    container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    cdk.Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: "Only non-secret settings (PORT, APP_VERSION, GUNICORN_WORKERS); secrets belong in the container's `secrets`",
+    });
+    const executionRole = this.taskDefinition.obtainExecutionRole();
+    acknowledgeWildcardResource(
+      executionRole,
+      'ecr:GetAuthorizationToken has no resource-level permissions; every other statement names its resource',
+    );
+    acknowledgeGrantPolicy(executionRole);
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.cluster.vpc,
+      description: 'Tasks: admits only the load balancer, on the container port',
+      allowAllOutbound: true,
+    });
+    for (const lbGroup of props.loadBalancer.connections.securityGroups) {
+      securityGroup.addIngressRule(lbGroup, ec2.Port.tcp(port), 'From the load balancer');
+    }
+
+    const progressive = props.deploymentStrategy !== 'ROLLING';
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      // No image yet: zero tasks, so the first deploy completes without one (DESIGN §3).
+      desiredCount: cdk.Token.asNumber(cdk.Fn.conditionIf(props.hasImage.logicalId, props.desiredCount, 0)),
+      vpcSubnets: props.taskSubnets,
+      assignPublicIp: props.assignPublicIp,
+      securityGroups: [securityGroup],
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      healthCheckGracePeriod: cdk.Duration.seconds(ROLLOUT.healthCheckGracePeriodSeconds),
+      circuitBreaker: { enable: true, rollback: true },
+      deploymentAlarms: { alarmNames: props.deploymentAlarmNames, behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
+      deploymentStrategy: ecs.DeploymentStrategy[props.deploymentStrategy],
+      ...(props.deploymentStrategy === 'BLUE_GREEN' ? { bakeTime: cdk.Duration.minutes(5) } : {}),
+      ...(props.deploymentStrategy === 'CANARY'
+        ? { canaryConfiguration: { stepPercent: 10, stepBakeTime: cdk.Duration.minutes(5) } }
+        : {}),
+      ...(props.deploymentStrategy === 'LINEAR'
+        ? { linearConfiguration: { stepPercent: 25, stepBakeTime: cdk.Duration.minutes(2) } }
+        : {}),
+      capacityProviderStrategies: [{ capacityProvider: props.useFargateSpot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }],
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+
+    const targetGroupProps: elbv2.ApplicationTargetGroupProps = {
+      vpc: props.cluster.vpc,
+      port,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: cdk.Duration.seconds(ROLLOUT.deregistrationDelaySeconds),
+      healthCheck: {
+        path: props.healthCheckPath,
+        port: String(port),
+        interval: cdk.Duration.seconds(ROLLOUT.healthCheckIntervalSeconds),
+        timeout: cdk.Duration.seconds(5),
+        healthyThresholdCount: ROLLOUT.healthyThresholdCount,
+        unhealthyThresholdCount: ROLLOUT.unhealthyThresholdCount,
+        healthyHttpCodes: '200',
+      },
+    };
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', targetGroupProps);
+    if (progressive) {
+      this.alternateTargetGroup = new elbv2.ApplicationTargetGroup(this, 'AlternateTargetGroup', targetGroupProps);
+    }
+    // ECS-native blue/green shifts traffic by re-weighting this rule's two groups; rolling forwards to one.
+    const rule = new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
+      listener: props.listener,
+      priority: 1,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
+      action: this.alternateTargetGroup
+        ? elbv2.ListenerAction.weightedForward([
+            { targetGroup: this.targetGroup, weight: 100 },
+            { targetGroup: this.alternateTargetGroup, weight: 0 },
+          ])
+        : elbv2.ListenerAction.forward([this.targetGroup]),
+    });
+
+    if (this.alternateTargetGroup) {
+      this.service
+        .loadBalancerTarget({
+          containerName: this.containerName,
+          containerPort: port,
+          alternateTarget: new ecs.AlternateTarget('Alternate', {
+            alternateTargetGroup: this.alternateTargetGroup,
+            productionListener: ecs.ListenerRuleConfiguration.applicationListenerRule(rule),
+          }),
+        })
+        .attachToApplicationTargetGroup(this.targetGroup);
+      const infrastructureRole = this.service.node.tryFindChild('AlternateRole');
+      if (infrastructureRole) {
+        cdk.Validations.of(infrastructureRole).acknowledge({
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]',
+          reason: 'The AWS-maintained policy ECS-native blue/green needs to re-weight listener rules and target groups',
+        });
+      }
+    } else {
+      this.service.attachToApplicationTargetGroup(this.targetGroup);
+    }
+
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: props.minCapacity, maxCapacity: props.maxCapacity });
+    scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: props.cpuTargetPercent });
+    // Blue/green swaps target groups on every deploy, so request-count scaling (bound to one group) is rolling-only.
+    if (!progressive) {
+      scaling.scaleOnRequestCount('Requests', {
+        requestsPerTarget: props.requestsPerTargetPerMinute,
+        targetGroup: this.targetGroup,
+      });
+    }
+    // With no image the scaling floor is zero too, or Application Auto Scaling would start tasks that cannot pull.
+    const target = this.service.node
+      .findAll()
+      .find((c): c is appscaling.CfnScalableTarget => c instanceof appscaling.CfnScalableTarget);
+    if (!target) throw new Error('WebService: the scalable target was not created');
+    target.minCapacity = cdk.Token.asNumber(cdk.Fn.conditionIf(props.hasImage.logicalId, props.minCapacity, 0));
+  }
+
+  /** A metric of the production target group(s): the maximum across both groups when blue/green is on. */
+  targetGroupMetric(metricName: 'UnHealthyHostCount' | 'HealthyHostCount', statistic: string): cloudwatch.IMetric {
+    const groups = [this.targetGroup, ...(this.alternateTargetGroup ? [this.alternateTargetGroup] : [])];
+    const metrics = groups.map((tg) => tg.metrics.custom(metricName, { statistic, period: cdk.Duration.minutes(1) }));
+    if (metrics.length === 1) return metrics[0];
+    const id = metricName.toLowerCase();
+    return new cloudwatch.MathExpression({
+      expression: `MAX([${id}0, ${id}1])`,
+      usingMetrics: { [`${id}0`]: metrics[0], [`${id}1`]: metrics[1] },
+      period: cdk.Duration.minutes(1),
+      label: metricName,
+    });
+  }
+}

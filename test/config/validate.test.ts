@@ -1,0 +1,296 @@
+import { ConfigError, environments, loadConfig, validateConfig } from '../../lib/config';
+import type { EnvironmentConfig } from '../../lib/config';
+
+const dev = environments.dev;
+const withDev = (overrides: Record<string, unknown>): EnvironmentConfig => ({ ...dev, ...overrides }) as EnvironmentConfig;
+const withPipeline = (overrides: Record<string, unknown>): EnvironmentConfig =>
+  ({ ...dev, pipeline: { ...dev.pipeline, ...overrides } }) as EnvironmentConfig;
+const connection = (overrides: Record<string, unknown> = {}) =>
+  withPipeline({
+    source: {
+      kind: 'connection',
+      connectionArn: 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
+      owner: 'acme',
+      repo: 'web',
+      branch: 'main',
+      ...overrides,
+    },
+  });
+
+function problemsOf(config: EnvironmentConfig, name = 'dev'): string {
+  try {
+    validateConfig(name, config);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('the shipped environments', () => {
+  test.each(Object.keys(environments))('%s is valid', (name) => {
+    expect(() => loadConfig(name)).not.toThrow();
+  });
+
+  test('dev is the default environment', () => {
+    expect(loadConfig().envName).toBe('dev');
+  });
+
+  test('a connection source with every field set is valid', () => {
+    expect(() => validateConfig('dev', connection({ filePaths: ['app/**', 'Dockerfile'] }))).not.toThrow();
+  });
+
+  test('a domain inside its zone is valid', () => {
+    const domain = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com' };
+    expect(() => validateConfig('dev', withDev({ domain }))).not.toThrow();
+  });
+});
+
+describe('validation', () => {
+  test('fails when the environment is unknown', () => {
+    expect(() => loadConfig('staging')).toThrow("env: 'staging' is not a configured environment; use one of dev, prod");
+  });
+
+  test('fails when envName does not match its key', () => {
+    expect(problemsOf(withDev({ envName: 'qa' }))).toContain(
+      "dev.envName: 'qa' is not valid; it must equal the environment's key 'dev'",
+    );
+  });
+
+  test('fails when appName has upper-case letters', () => {
+    expect(problemsOf(withDev({ appName: 'My_App' }))).toContain(
+      "dev.appName: 'My_App' is not valid; use 3-24 lower-case letters, digits and hyphens, starting with a letter",
+    );
+  });
+
+  test('fails when the account is not 12 digits', () => {
+    expect(problemsOf(withDev({ account: '1234' }))).toContain("dev.account: '1234' is not valid; use a 12-digit AWS account ID");
+  });
+
+  test('fails when the region is not a region code', () => {
+    expect(problemsOf(withDev({ region: 'Ireland' }))).toContain(
+      "dev.region: 'Ireland' is not valid; use a region code such as 'eu-west-1'",
+    );
+  });
+
+  test('fails when cpu is not a Fargate CPU size', () => {
+    expect(problemsOf(withDev({ cpu: 384 }))).toContain(
+      'dev.cpu: 384 is not valid; use one of 256, 512, 1024, 2048, 4096, 8192, 16384',
+    );
+  });
+
+  test('fails when memory does not pair with the cpu', () => {
+    expect(problemsOf(withDev({ cpu: 256, memoryLimitMiB: 4096 }))).toContain(
+      'dev.memoryLimitMiB: 4096 is not valid; with cpu 256 use one of 512, 1024, 2048',
+    );
+  });
+
+  test('fails when the CPU architecture is unknown', () => {
+    expect(problemsOf(withDev({ cpuArchitecture: 'arm' }))).toContain(
+      "dev.cpuArchitecture: 'arm' is not valid; use one of ARM64, X86_64",
+    );
+  });
+
+  test('fails when gunicornWorkers is zero', () => {
+    expect(problemsOf(withDev({ gunicornWorkers: 0 }))).toContain(
+      'dev.gunicornWorkers: 0 is not valid; use a whole number from 1 to 32',
+    );
+  });
+
+  test('fails when minCapacity exceeds maxCapacity', () => {
+    expect(problemsOf(withDev({ minCapacity: 3, maxCapacity: 2, desiredCount: 2 }))).toContain(
+      'dev.minCapacity: 3 is not valid; it must not exceed maxCapacity (2)',
+    );
+  });
+
+  test('fails when desiredCount is outside the scaling range', () => {
+    expect(problemsOf(withDev({ desiredCount: 5 }))).toContain(
+      'dev.desiredCount: 5 is not valid; it must be between minCapacity (1) and maxCapacity (2)',
+    );
+  });
+
+  test('fails when desiredCount is not a whole number', () => {
+    expect(problemsOf(withDev({ desiredCount: 1.5 }))).toContain(
+      'dev.desiredCount: 1.5 is not valid; use a whole number from 1 to 1000',
+    );
+  });
+
+  test('fails when the CPU scaling target is out of range', () => {
+    expect(problemsOf(withDev({ cpuTargetPercent: 95 }))).toContain(
+      'dev.cpuTargetPercent: 95 is not valid; use a whole number from 10 to 90',
+    );
+  });
+
+  test('fails when the request scaling target is zero', () => {
+    expect(problemsOf(withDev({ requestsPerTargetPerMinute: 0 }))).toContain(
+      'dev.requestsPerTargetPerMinute: 0 is not valid; use a whole number from 1 to 100000',
+    );
+  });
+
+  test('fails when the container port is privileged', () => {
+    expect(problemsOf(withDev({ containerPort: 80 }))).toContain(
+      'dev.containerPort: 80 is not valid; use a whole number from 1024 to 65535',
+    );
+  });
+
+  test('fails when the container port is above 65535', () => {
+    expect(problemsOf(withDev({ containerPort: 70000 }))).toContain('dev.containerPort: 70000 is not valid');
+  });
+
+  test('fails when the health-check path is not absolute', () => {
+    expect(problemsOf(withDev({ healthCheckPath: 'health' }))).toContain(
+      "dev.healthCheckPath: 'health' is not valid; use an absolute URL path such as '/health'",
+    );
+  });
+
+  test('fails when the network profile is unknown', () => {
+    expect(problemsOf(withDev({ networkProfile: 'hybrid' }))).toContain(
+      "dev.networkProfile: 'hybrid' is not valid; use one of public, private",
+    );
+  });
+
+  test('fails when the public profile asks for NAT gateways', () => {
+    expect(problemsOf(withDev({ natGateways: 1 }))).toContain(
+      "dev.natGateways: 1 is not valid; the 'public' profile has no NAT gateway; use 0, or networkProfile 'private'",
+    );
+  });
+
+  test('fails when the private profile has no NAT gateway', () => {
+    expect(problemsOf(withDev({ networkProfile: 'private', natGateways: 0 }))).toContain(
+      'dev.natGateways: 0 is not valid; use a whole number from 1 to 2',
+    );
+  });
+
+  test('fails when the VPC CIDR is public address space', () => {
+    expect(problemsOf(withDev({ vpcCidr: '8.8.0.0/16' }))).toContain(
+      "dev.vpcCidr: '8.8.0.0/16' is not valid; use a private IPv4 block from /16 to /24",
+    );
+  });
+
+  test('fails when the VPC CIDR has host bits set', () => {
+    expect(problemsOf(withDev({ vpcCidr: '10.0.1.0/16' }))).toContain('the address has host bits set for /16');
+  });
+
+  test('fails when the VPC CIDR is too large', () => {
+    expect(problemsOf(withDev({ vpcCidr: '10.0.0.0/8' }))).toContain("dev.vpcCidr: '10.0.0.0/8' is not valid");
+  });
+
+  test('fails when the hosted zone ID is malformed', () => {
+    const domain = { hostedZoneId: 'zone-1', zoneName: 'example.com', recordName: 'app.example.com' };
+    expect(problemsOf(withDev({ domain }))).toContain(
+      "dev.domain.hostedZoneId: 'zone-1' is not valid; use a Route 53 hosted zone ID",
+    );
+  });
+
+  test('fails when the zone name is not a domain', () => {
+    const domain = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'Example', recordName: 'app.example.com' };
+    expect(problemsOf(withDev({ domain }))).toContain(
+      "dev.domain.zoneName: 'Example' is not valid; use a lower-case domain name",
+    );
+  });
+
+  test('fails when the record name is outside the zone', () => {
+    const domain = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.org' };
+    expect(problemsOf(withDev({ domain }))).toContain(
+      "dev.domain.recordName: 'app.example.org' is not valid; use a lower-case name inside the zone 'example.com'",
+    );
+  });
+
+  test('fails when useFargateSpot is not a boolean', () => {
+    expect(problemsOf(withDev({ useFargateSpot: 'yes' }))).toContain("dev.useFargateSpot: 'yes' is not valid; use true or false");
+  });
+
+  test('fails when the deployment strategy is unknown', () => {
+    expect(problemsOf(withDev({ deploymentStrategy: 'RECREATE' }))).toContain(
+      "dev.deploymentStrategy: 'RECREATE' is not valid; use one of ROLLING, BLUE_GREEN, CANARY, LINEAR",
+    );
+  });
+
+  test('fails when the log retention is not a CloudWatch value', () => {
+    expect(problemsOf(withDev({ logRetentionDays: 10 }))).toContain(
+      'dev.logRetentionDays: 10 is not valid; use one of 1, 3, 5, 7, 14, 30',
+    );
+  });
+
+  test('fails when the removal policy is unknown', () => {
+    expect(problemsOf(withDev({ removalPolicy: 'snapshot' }))).toContain(
+      "dev.removalPolicy: 'snapshot' is not valid; use one of retain, destroy",
+    );
+  });
+
+  test('fails when prod would destroy its repositories', () => {
+    const prod = { ...environments.prod, removalPolicy: 'destroy' } as EnvironmentConfig;
+    expect(problemsOf(prod, 'prod')).toContain(
+      "prod.removalPolicy: 'destroy' is not valid; production images and source must survive a stack deletion; use 'retain'",
+    );
+  });
+
+  test('fails when imagesToKeep is zero', () => {
+    expect(problemsOf(withDev({ imagesToKeep: 0 }))).toContain(
+      'dev.imagesToKeep: 0 is not valid; use a whole number from 1 to 1000',
+    );
+  });
+
+  test('fails when the alarm email is not an address', () => {
+    expect(problemsOf(withDev({ alarmEmail: 'ops' }))).toContain("dev.alarmEmail: 'ops' is not valid; use an email address");
+  });
+
+  test('fails when the source kind is unknown', () => {
+    expect(problemsOf(withPipeline({ source: { kind: 'svn', branch: 'main' } }))).toContain(
+      "dev.pipeline.source.kind: 'svn' is not valid; use one of codecommit, connection",
+    );
+  });
+
+  test('fails when the branch is not a git branch name', () => {
+    expect(problemsOf(withPipeline({ source: { kind: 'codecommit', branch: 'feature..x' } }))).toContain(
+      "dev.pipeline.source.branch: 'feature..x' is not valid; use a git branch name such as 'main'",
+    );
+  });
+
+  test('fails when the connection ARN is not a connection', () => {
+    expect(problemsOf(connection({ connectionArn: 'arn:aws:iam::123456789012:role/x' }))).toContain(
+      "dev.pipeline.source.connectionArn: 'arn:aws:iam::123456789012:role/x' is not valid; use the ARN of a CodeConnections connection",
+    );
+  });
+
+  test('fails when the connection owner is missing', () => {
+    expect(problemsOf(connection({ owner: '' }))).toContain(
+      "dev.pipeline.source.owner: '' is not valid; use the repository owner",
+    );
+  });
+
+  test('fails when the connection repo includes the owner', () => {
+    expect(problemsOf(connection({ repo: 'acme/web' }))).toContain(
+      "dev.pipeline.source.repo: 'acme/web' is not valid; use the repository name, without the owner or .git",
+    );
+  });
+
+  test('fails when the file-path filter is empty', () => {
+    expect(problemsOf(connection({ filePaths: [] }))).toContain(
+      "dev.pipeline.source.filePaths: [] is not valid; use 1 to 8 non-empty glob patterns such as ['app/**']",
+    );
+  });
+
+  test('fails when the scan threshold is unknown', () => {
+    expect(problemsOf(withPipeline({ scanSeverityThreshold: 'SEVERE' }))).toContain(
+      "dev.pipeline.scanSeverityThreshold: 'SEVERE' is not valid; use one of LOW, MEDIUM, HIGH, CRITICAL",
+    );
+  });
+
+  test('fails when requireApproval is not a boolean', () => {
+    expect(problemsOf(withPipeline({ requireApproval: 'no' }))).toContain(
+      "dev.pipeline.requireApproval: 'no' is not valid; use true or false",
+    );
+  });
+
+  test('fails when artifacts would never expire', () => {
+    expect(problemsOf(withPipeline({ artifactRetentionDays: 0 }))).toContain(
+      'dev.pipeline.artifactRetentionDays: 0 is not valid; use a whole number from 1 to 3650',
+    );
+  });
+
+  test('fails with every problem listed, one per line', () => {
+    const message = problemsOf(withDev({ cpu: 384, containerPort: 80, logRetentionDays: 10 }));
+    expect(message.split('\n')).toHaveLength(3);
+  });
+});

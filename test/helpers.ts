@@ -1,0 +1,80 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../lib/app';
+import { type EnvironmentConfig, environments, validateConfig } from '../lib/config';
+
+/** `cdk.json`'s context (feature flags): a bare `new App()` synthesizes a different template than `cdk synth`. */
+export const CDK_CONTEXT: Record<string, unknown> = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8'),
+).context;
+
+export type ConfigOverrides = Partial<Omit<EnvironmentConfig, 'pipeline'>> & {
+  pipeline?: Partial<EnvironmentConfig['pipeline']>;
+};
+
+/** An environment's configuration with some fields changed, validated like `bin/` does. */
+export function configWith(name: string, overrides: ConfigOverrides = {}): EnvironmentConfig {
+  const base = environments[name];
+  return validateConfig(name, {
+    ...base,
+    ...overrides,
+    pipeline: { ...base.pipeline, ...overrides.pipeline },
+  } as EnvironmentConfig);
+}
+
+export interface Synthesized {
+  readonly app: cdk.App;
+  readonly stacks: ReturnType<typeof buildApp>;
+  readonly assembly: ReturnType<cdk.App['synth']>;
+  /** The stack's template, by stack key. */
+  template(stack: keyof ReturnType<typeof buildApp>): Template;
+  /** The findings of every validation plugin (cdk-nag packs and CloudFormation validation). */
+  readonly validationReport: { pluginReports: unknown[] };
+}
+
+/** Synthesizes one environment exactly as `bin/` does: same build function, `cdk.json` context, cdk-nag on. */
+export function synth(config: EnvironmentConfig): Synthesized {
+  const app = new cdk.App({ context: CDK_CONTEXT });
+  const stacks = buildApp(app, config);
+  const assembly = app.synth();
+  const reportFile = path.join(assembly.directory, 'validation-report.json');
+  const validationReport = fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : { pluginReports: [] };
+  const templates = new Map<string, Template>();
+  return {
+    app,
+    stacks,
+    assembly,
+    validationReport,
+    template(key) {
+      if (!templates.has(key)) templates.set(key, Template.fromStack(stacks[key]));
+      return templates.get(key)!;
+    },
+  };
+}
+
+/** Evaluates a template's Fn::If/Condition for given parameter values: what CloudFormation would deploy. */
+export function resolveConditions(
+  template: Record<string, any>,
+  parameters: Record<string, string>,
+): (value: unknown) => unknown {
+  const params: Record<string, string> = {};
+  for (const [name, p] of Object.entries<any>(template.Parameters ?? {})) params[name] = parameters[name] ?? p.Default;
+  const evalExpr = (e: any): any => {
+    if (e === null || typeof e !== 'object') return e;
+    if (Array.isArray(e)) return e.map(evalExpr);
+    if ('Ref' in e && e.Ref in params) return params[e.Ref];
+    if ('Fn::Equals' in e) return evalExpr(e['Fn::Equals'][0]) === evalExpr(e['Fn::Equals'][1]);
+    if ('Fn::Not' in e) return !evalExpr(e['Fn::Not'][0]);
+    if ('Fn::And' in e) return e['Fn::And'].every(evalExpr);
+    if ('Fn::Or' in e) return e['Fn::Or'].some(evalExpr);
+    if ('Condition' in e && Object.keys(e).length === 1) return evalExpr(template.Conditions[e.Condition]);
+    if ('Fn::If' in e) {
+      const [cond, yes, no] = e['Fn::If'];
+      return evalExpr(evalExpr(template.Conditions[cond]) ? yes : no);
+    }
+    return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, evalExpr(v)]));
+  };
+  return evalExpr;
+}

@@ -1,0 +1,312 @@
+import * as cdk from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { CDK_CONTEXT, configWith, resolveConditions, synth, type Synthesized } from '../helpers';
+import { rollingWaveSeconds } from '../rollout-model';
+
+const byEnv: Record<string, Synthesized> = {};
+let custom: Synthesized;
+const domain = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com' };
+
+beforeAll(() => {
+  byEnv.dev = synth(configWith('dev'));
+  byEnv.prod = synth(configWith('prod'));
+  custom = synth(
+    configWith('dev', {
+      domain,
+      deploymentStrategy: 'BLUE_GREEN',
+      cpuArchitecture: 'X86_64',
+      containerPort: 9000,
+      alarmEmail: 'ops@example.com',
+    }),
+  );
+});
+
+const service = (env: string) => byEnv[env].template('service');
+const firstOf = (template: Template, type: string) => Object.values(template.findResources(type))[0].Properties;
+
+describe.each(['dev', 'prod'])('%s service stack', (env) => {
+  test('matches the snapshot', () => {
+    expect(service(env).toJSON()).toMatchSnapshot();
+  });
+
+  test('creates two AZs of subnets and never the default VPC layout', () => {
+    const subnets = service(env).findResources('AWS::EC2::Subnet');
+    expect(Object.keys(subnets).length).toBe(env === 'dev' ? 2 : 4);
+  });
+
+  test('turns VPC flow logs on for all traffic', () => {
+    service(env).hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+  });
+
+  test('turns Container Insights on', () => {
+    service(env).hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+  });
+
+  test('sets the runtime platform explicitly', () => {
+    service(env).hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+    });
+  });
+
+  test('checks container health with Python, not curl', () => {
+    const container = firstOf(service(env), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
+    expect(container.HealthCheck.Command.slice(0, 2)).toEqual(['CMD', 'python']);
+    expect(container.HealthCheck.Command[3]).toContain('http://127.0.0.1:8080/health');
+  });
+
+  test('runs an init process on a read-only root filesystem with a writable /tmp', () => {
+    service(env).hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          LinuxParameters: { InitProcessEnabled: true },
+          ReadonlyRootFilesystem: true,
+          MountPoints: [{ ContainerPath: '/tmp', ReadOnly: false, SourceVolume: 'tmp' }],
+        }),
+      ],
+      Volumes: [{ Name: 'tmp' }],
+    });
+  });
+
+  test('gives every log group an explicit retention', () => {
+    for (const group of Object.values(service(env).findResources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBe(env === 'dev' ? 14 : 90);
+    }
+  });
+
+  test('rolls back on circuit breaker and on deployment alarms', () => {
+    service(env).hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        Alarms: {
+          AlarmNames: [`fargate-app-${env}-service-target-5xx`, `fargate-app-${env}-service-unhealthy-targets`],
+          Enable: true,
+          Rollback: true,
+        },
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+      }),
+    });
+  });
+
+  test('creates the deployment alarms it rolls back on', () => {
+    service(env).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `fargate-app-${env}-service-target-5xx`,
+      MetricName: 'HTTPCode_Target_5XX_Count',
+    });
+    service(env).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `fargate-app-${env}-service-unhealthy-targets`,
+      MetricName: 'UnHealthyHostCount',
+    });
+  });
+
+  test('drains targets in 20 seconds and checks health every 10 seconds, healthy after 2', () => {
+    service(env).hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: 10,
+      HealthyThresholdCount: 2,
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '20' }]),
+    });
+  });
+
+  test('sets an explicit health-check grace period', () => {
+    service(env).hasResourceProperties('AWS::ECS::Service', { HealthCheckGracePeriodSeconds: 30 });
+  });
+
+  test('models a rolling wave at 120 seconds or less', () => {
+    expect(rollingWaveSeconds(service(env).toJSON()).total).toBeLessThanOrEqual(120);
+  });
+
+  const albAttribute = (key: string, value: string) =>
+    service(env).hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: key, Value: value }]),
+    });
+
+  test('drops invalid headers', () => albAttribute('routing.http.drop_invalid_header_fields.enabled', 'true'));
+
+  test('writes access logs', () => albAttribute('access_logs.s3.enabled', 'true'));
+
+  test('keeps the idle timeout below gunicorn keep-alive (60 s against 65 s)', () =>
+    albAttribute('idle_timeout.timeout_seconds', '60'));
+
+  test('encrypts, versions and blocks public access to the access-log bucket', () => {
+    service(env).hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+  });
+
+  test('admits only the load balancer to the task port', () => {
+    const ingress = service(env).findResources('AWS::EC2::SecurityGroupIngress');
+    const rules = Object.values(ingress).map((r) => r.Properties);
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({ FromPort: 8080, ToPort: 8080, IpProtocol: 'tcp' });
+    expect(rules[0].SourceSecurityGroupId).toBeDefined();
+  });
+
+  test('uses the configured port for the container, target group, health check and PORT', () => {
+    const container = firstOf(service(env), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
+    expect(container.PortMappings[0].ContainerPort).toBe(8080);
+    expect(container.Environment).toContainEqual({ Name: 'PORT', Value: '8080' });
+    service(env).hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 8080, HealthCheckPort: '8080' });
+  });
+
+  test('scales on CPU and on requests per target', () => {
+    service(env).hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+      }),
+    });
+    service(env).hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget' }),
+        TargetValue: 1000,
+      }),
+    });
+  });
+
+  test('sends every alarm to the SNS topic', () => {
+    for (const alarm of Object.values(service(env).findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toHaveLength(1);
+    }
+  });
+
+  test('has a dashboard', () => {
+    service(env).resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test('outputs the service URL and the repository URI', () => {
+    service(env).hasOutput('ServiceUrl', {});
+    service(env).hasOutput('RepositoryUri', {});
+  });
+});
+
+describe('image tag parameter', () => {
+  const desired = { dev: 1, prod: 2 } as const;
+
+  test.each(['dev', 'prod'] as const)('%s runs zero tasks with a zero scaling floor before any image exists', (env) => {
+    const template = service(env).toJSON();
+    const resolve = resolveConditions(template, {});
+    expect(resolve(firstOf(service(env), 'AWS::ECS::Service').DesiredCount)).toBe(0);
+    expect(resolve(firstOf(service(env), 'AWS::ApplicationAutoScaling::ScalableTarget').MinCapacity)).toBe(0);
+  });
+
+  test.each(['dev', 'prod'] as const)('%s runs the configured size once a tag is deployed', (env) => {
+    const template = service(env).toJSON();
+    const resolve = resolveConditions(template, { ImageTag: '3f2c1a9e0b7d4c6a8e5f1b2d3c4a5e6f7a8b9c0d' });
+    expect(resolve(firstOf(service(env), 'AWS::ECS::Service').DesiredCount)).toBe(desired[env]);
+    expect(resolve(firstOf(service(env), 'AWS::ApplicationAutoScaling::ScalableTarget').MinCapacity)).toBe(desired[env]);
+  });
+
+  test('defaults to the no-image value and rejects tags ECR would reject', () => {
+    service('dev').hasParameter('ImageTag', { Default: 'no-image', AllowedPattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' });
+  });
+
+  test('runs the image of the tag and passes the tag to the app as its version', () => {
+    const container = firstOf(service('dev'), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
+    expect(JSON.stringify(container.Image)).toContain('{"Ref":"ImageTag"}');
+    expect(container.Environment).toContainEqual({ Name: 'APP_VERSION', Value: { Ref: 'ImageTag' } });
+  });
+});
+
+describe('network profiles', () => {
+  test('dev has no NAT gateway and gives tasks public IPs', () => {
+    service('dev').resourceCountIs('AWS::EC2::NatGateway', 0);
+    service('dev').hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
+    });
+  });
+
+  test('prod runs its tasks in private subnets behind two NAT gateways', () => {
+    service('prod').resourceCountIs('AWS::EC2::NatGateway', 2);
+    const svc = firstOf(service('prod'), 'AWS::ECS::Service');
+    expect(svc.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('DISABLED');
+    const subnets = service('prod').findResources('AWS::EC2::Subnet');
+    for (const ref of svc.NetworkConfiguration.AwsvpcConfiguration.Subnets) {
+      expect(subnets[ref.Ref].Properties.Tags).toContainEqual({ Key: 'aws-cdk:subnet-type', Value: 'Private' });
+    }
+  });
+
+  test('prod protects its load balancer from deletion', () => {
+    service('prod').hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+    });
+  });
+
+  test('dev runs on Fargate Spot and prod on Fargate', () => {
+    service('dev').hasResourceProperties('AWS::ECS::Service', {
+      CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
+    });
+    service('prod').hasResourceProperties('AWS::ECS::Service', {
+      CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+    });
+  });
+});
+
+describe('a customised environment (domain, blue/green, x86, port 9000)', () => {
+  const t = () => custom.template('service');
+
+  test('serves HTTPS with an ACM certificate validated in the zone', () => {
+    t().hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'app.example.com', ValidationMethod: 'DNS' });
+    t().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS' });
+  });
+
+  test('redirects HTTP to HTTPS', () => {
+    t().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      DefaultActions: [
+        { Type: 'redirect', RedirectConfig: Match.objectLike({ Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' }) },
+      ],
+    });
+  });
+
+  test('points the record at the load balancer', () => {
+    t().hasResourceProperties('AWS::Route53::RecordSet', { Name: 'app.example.com.', Type: 'A' });
+  });
+
+  test('uses the ECS-native blue/green strategy with a second target group', () => {
+    t().hasResourceProperties('AWS::ECS::Service', { DeploymentConfiguration: Match.objectLike({ Strategy: 'BLUE_GREEN' }) });
+    t().resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 2);
+  });
+
+  test('builds for x86_64 when configured', () => {
+    t().hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: Match.objectLike({ CpuArchitecture: 'X86_64' }) });
+  });
+
+  test('carries a non-default port everywhere', () => {
+    const container = firstOf(t(), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
+    expect(container.PortMappings[0].ContainerPort).toBe(9000);
+    expect(container.Environment).toContainEqual({ Name: 'PORT', Value: '9000' });
+    expect(container.HealthCheck.Command[3]).toContain('127.0.0.1:9000/health');
+    t().hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9000, HealthCheckPort: '9000' });
+    t().hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 9000, ToPort: 9000 });
+  });
+
+  test('subscribes the alarm email', () => {
+    t().hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+});
+
+test('the all-defaults ApplicationLoadBalancedFargateService models a 510-second wave', () => {
+  const app = new cdk.App({ context: CDK_CONTEXT });
+  const stack = new cdk.Stack(app, 'Defaults');
+  new ecsPatterns.ApplicationLoadBalancedFargateService(stack, 'Service', {
+    vpc: new ec2.Vpc(stack, 'Vpc'),
+    minHealthyPercent: 100,
+    taskImageOptions: {
+      image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Repo', 'app'), 'v1'),
+    },
+  });
+  expect(rollingWaveSeconds(Template.fromStack(stack).toJSON()).total).toBe(510);
+});
