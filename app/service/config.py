@@ -1,0 +1,31 @@
+"""Settings, read once from environment variables (the task definition sets them)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the app needs to know about where it runs."""
+
+    name: str = "fargate-app"
+    version: str = "dev"
+    port: int = 8080
+    log_level: str = "INFO"
+    test_routes: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Builds settings from `env` (default: `os.environ`). Unset variables keep their defaults."""
+        env = os.environ if env is None else env
+        return cls(
+            name=env.get("APP_NAME", cls.name),
+            version=env.get("APP_VERSION", cls.version),
+            port=int(env.get("PORT", str(cls.port))),
+            log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
+            # Only the integration tests turn this on; the task definition never sets it.
+            test_routes=env.get("APP_TEST_ROUTES", "") == "1",
+        )

@@ -1,0 +1,137 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
+import { validate } from 'dockerfile-utils';
+import { environments } from '../../lib/config';
+import { ALB_IDLE_TIMEOUT_SECONDS } from '../../lib/constructs/load-balancer';
+import { ROLLOUT } from '../../lib/constructs/web-service';
+import { configWith, synth } from '../helpers';
+
+const APP_DIR = path.join(__dirname, '..', '..', 'app');
+const content = fs.readFileSync(path.join(APP_DIR, 'Dockerfile'), 'utf8');
+const dockerfile = DockerfileParser.parse(content);
+const instructions = dockerfile.getInstructions();
+const argDefaults = Object.fromEntries(
+  dockerfile.getInitialARGs().map((arg) => [arg.getProperty()?.getName(), arg.getProperty()?.getValue()]),
+);
+const stageNames = dockerfile.getFROMs().map((f) => f.getBuildStage());
+
+/** The instructions of one build stage, by its name. */
+function stage(name: string): Instruction[] {
+  const froms = dockerfile.getFROMs();
+  const index = froms.findIndex((f) => f.getBuildStage() === name);
+  if (index < 0) throw new Error(`no stage ${name}`);
+  const start = froms[index].getRange().start.line;
+  const end = index + 1 < froms.length ? froms[index + 1].getRange().start.line : Infinity;
+  return instructions.filter((i) => i.getRange().start.line >= start && i.getRange().start.line < end);
+}
+const keyword = (list: Instruction[], word: string) => list.filter((i) => i.getKeyword() === word);
+const release = stage('release');
+
+/** FROM's image with ARG defaults substituted. */
+function imageOf(from: From): string {
+  return (from.getArgumentsContent() ?? '').split(/\s+/)[0].replace(/\$\{?(\w+)\}?/g, (_, name) => argDefaults[name] ?? '');
+}
+/** The gunicorn config file, evaluated by Python as gunicorn would, with no environment overrides. */
+function gunicornSetting(name: string): string {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PORT|GUNICORN_|LOG_LEVEL)/.test(k)));
+  return execFileSync('python3', ['-c', `exec(open('gunicorn.conf.py').read()); print(${name})`], { cwd: APP_DIR, env, encoding: 'utf8' }).trim();
+}
+
+test('the Dockerfile lints clean', () => {
+  expect(validate(content)).toEqual([]);
+});
+
+test('every base image is on ECR Public, pinned to an exact version or digest, never latest', () => {
+  for (const from of dockerfile.getFROMs()) {
+    const image = imageOf(from);
+    if (stageNames.includes(image)) continue; // an earlier stage of this file
+    expect(image).toMatch(/^public\.ecr\.aws\/docker\/library\//);
+    expect(image).not.toMatch(/:latest\b/);
+    expect(image).toMatch(/(:\d+\.\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$/);
+  }
+});
+
+test('the base image is Python 3.12 slim', () => {
+  expect(argDefaults.PYTHON_IMAGE).toMatch(/\/python:3\.12\.\d+-slim/);
+});
+
+test('has deps, test and release stages, and release depends on the test stage passing', () => {
+  expect(stageNames).toEqual(expect.arrayContaining(['deps', 'test', 'release']));
+  expect(keyword(stage('test'), 'RUN').map((i) => i.getArgumentsContent()).join('\n')).toContain('pytest');
+  const lines = content.split('\n');
+  expect(keyword(release, 'COPY').some((i) => /--from=test\b/.test(lines[i.getRange().start.line]))).toBe(true);
+});
+
+test('release runs as a non-root user', () => {
+  const users = keyword(release, 'USER');
+  expect(users.length).toBeGreaterThan(0);
+  const user = (users[users.length - 1].getArgumentsContent() ?? '').split(':')[0];
+  expect(['', '0', 'root']).not.toContain(user);
+});
+
+test('release sets PYTHONUNBUFFERED and PYTHONDONTWRITEBYTECODE', () => {
+  const env = keyword(stage('base'), 'ENV').map((i) => i.getArgumentsContent()).join(' ');
+  expect(env).toMatch(/PYTHONUNBUFFERED=1/);
+  expect(env).toMatch(/PYTHONDONTWRITEBYTECODE=1/);
+});
+
+test('release installs no build tools', () => {
+  const runs = keyword(release, 'RUN').map((i) => i.getArgumentsContent()).join('\n');
+  expect(runs).not.toMatch(/apt-get|apk add|gcc|build-essential|pip install/);
+});
+
+test('CMD is exec-form and starts gunicorn with the config file', () => {
+  const cmds = keyword(release, 'CMD');
+  const cmd = cmds[cmds.length - 1];
+  expect(cmd.getArgumentsContent()?.trim().startsWith('[')).toBe(true);
+  expect(JSON.parse(cmd.getArgumentsContent()!)).toEqual(['gunicorn', '--config', 'gunicorn.conf.py', 'service.wsgi:app']);
+});
+
+test('HEALTHCHECK uses Python in exec form', () => {
+  const check = keyword(release, 'HEALTHCHECK')[0].getArgumentsContent() ?? '';
+  expect(check).toMatch(/CMD \["python", /);
+  expect(check).not.toMatch(/curl|wget/);
+});
+
+test('no ADD of a URL', () => {
+  for (const add of keyword(instructions, 'ADD')) expect(add.getArgumentsContent()).not.toMatch(/https?:\/\//);
+});
+
+test('has a .dockerignore that keeps local state out of the build context', () => {
+  const ignore = fs.readFileSync(path.join(APP_DIR, '.dockerignore'), 'utf8');
+  expect(ignore).toMatch(/\.venv/);
+  expect(ignore).toMatch(/__pycache__/);
+});
+
+describe('the image, the gunicorn config and the task definition agree', () => {
+  const exposed = Number(keyword(release, 'EXPOSE')[0].getArgumentsContent());
+  const envPort = Number(/PORT=(\d+)/.exec(keyword(release, 'ENV').map((i) => i.getArgumentsContent()).join(' '))![1]);
+
+  test('EXPOSE, the image PORT and gunicorn bind are the same port', () => {
+    expect(envPort).toBe(exposed);
+    expect(gunicornSetting('bind')).toBe(`0.0.0.0:${exposed}`);
+  });
+
+  test.each(Object.keys(environments))('%s task definition uses that port', (env) => {
+    const container = Object.values<any>(synth(configWith(env)).template('service').findResources('AWS::ECS::TaskDefinition'))[0]
+      .Properties.ContainerDefinitions[0];
+    expect(container.PortMappings[0].ContainerPort).toBe(exposed);
+    expect(container.Environment).toContainEqual({ Name: 'PORT', Value: String(exposed) });
+    expect(container.Environment).toContainEqual({ Name: 'GUNICORN_WORKERS', Value: String(environments[env].gunicornWorkers) });
+    expect(container.Environment.map((e: any) => e.Name)).not.toContain('APP_TEST_ROUTES');
+  });
+
+  test('gunicorn keep-alive outlives the ALB idle timeout', () => {
+    expect(Number(gunicornSetting('keepalive'))).toBeGreaterThan(ALB_IDLE_TIMEOUT_SECONDS);
+  });
+
+  test("gunicorn's graceful timeout ends before ECS's stop timeout", () => {
+    expect(Number(gunicornSetting('graceful_timeout'))).toBeLessThan(ROLLOUT.stopTimeoutSeconds);
+  });
+
+  test('gunicorn keeps worker heartbeats on /dev/shm, off the read-only root filesystem', () => {
+    expect(gunicornSetting('worker_tmp_dir')).toBe('/dev/shm');
+  });
+});
