@@ -5,6 +5,7 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': ['@swc/jest'],
   },
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
   snapshotSerializers: ['<rootDir>/test/setup/mask-hashes.ts'],
   testTimeout: 60000,

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { type EnvironmentConfig, stackNames } from './config';
+import { PipelineStack } from './stacks/pipeline-stack';
 import { RegistryStack } from './stacks/registry-stack';
 import { ServiceStack } from './stacks/service-stack';
 
@@ -11,6 +12,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export interface FargateApp {
   readonly registry: RegistryStack;
   readonly service: ServiceStack;
+  readonly pipeline: PipelineStack;
 }
 
 /**
@@ -37,9 +39,19 @@ export function buildApp(app: cdk.App, config: EnvironmentConfig): FargateApp {
     tags,
   });
 
+  const pipeline = new PipelineStack(app, names.pipeline, {
+    env,
+    config,
+    imageRepository: registry.imageRepository,
+    sourceRepository: registry.sourceRepository,
+    serviceStack: service,
+    description: `${config.appName} (${config.envName}): delivery pipeline`,
+    tags,
+  });
+
   cdk.Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }),
     new NIST80053R5Checks(app, { writeSuppressionsToCloudFormation: true }),
   );
-  return { registry, service };
+  return { registry, service, pipeline };
 }

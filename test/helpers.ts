@@ -54,6 +54,41 @@ export function synth(config: EnvironmentConfig): Synthesized {
   };
 }
 
+export interface CliSynth {
+  /** What `bin/` printed and returned. */
+  readonly cli: { status: number | null; stdout: string; stderr: string };
+  /** The stack's template, by stack key. */
+  template(stack: 'registry' | 'service' | 'pipeline'): Template;
+  /** The raw template JSON, by stack key. */
+  json(stack: 'registry' | 'service' | 'pipeline'): Record<string, any>;
+  /** The cloud assembly manifest's artifact of a stack. */
+  artifact(stack: 'registry' | 'service' | 'pipeline'): Record<string, any>;
+  readonly validationReport: { pluginReports: unknown[] };
+}
+
+/** One shipped environment as `cdk synth` produced it in the global setup (test/setup/global-setup.ts). */
+export function synthesized(env: string): CliSynth {
+  const dir = process.env.SYNTH_DIR;
+  if (!dir) throw new Error('SYNTH_DIR is not set: run the tests through jest, whose global setup synthesizes');
+  const outdir = path.join(dir, env);
+  const cli = JSON.parse(fs.readFileSync(path.join(dir, `${env}.cli.json`), 'utf8'));
+  const config = environments[env];
+  const name = (stack: string) => `${config.appName}-${config.envName}-${stack}`;
+  const json = (stack: string) => {
+    const file = path.join(outdir, `${name(stack)}.template.json`);
+    if (!fs.existsSync(file)) throw new Error(`cdk synth of ${env} wrote no ${name(stack)}: ${cli.stderr}`);
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  };
+  const reportFile = path.join(outdir, 'validation-report.json');
+  return {
+    cli,
+    json,
+    template: (stack) => Template.fromJSON(json(stack)),
+    artifact: (stack) => JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8')).artifacts[name(stack)],
+    validationReport: fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : { pluginReports: [] },
+  };
+}
+
 /** Evaluates a template's Fn::If/Condition for given parameter values: what CloudFormation would deploy. */
 export function resolveConditions(
   template: Record<string, any>,

@@ -4,8 +4,12 @@ import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
 
-/** Every shell script of the project: .ci/run and every *.sh outside node_modules and cdk.out. */
-function shellScripts(dir = ROOT, found: string[] = [path.join(ROOT, '.ci', 'run')]): string[] {
+/** Every shell script of the project: .ci/run, the test stubs and every *.sh outside node_modules and cdk.out. */
+const STUBS = path.join(ROOT, 'test', 'pipeline', 'stubs');
+function shellScripts(
+  dir = ROOT,
+  found: string[] = [path.join(ROOT, '.ci', 'run'), ...fs.readdirSync(STUBS).map((f) => path.join(STUBS, f))],
+): string[] {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     if (['node_modules', 'cdk.out', '.git', '.venv'].includes(entry.name)) continue;
     const full = path.join(dir, entry.name);

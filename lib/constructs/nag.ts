@@ -21,3 +21,18 @@ export function acknowledgeWildcardResource(role: iam.IRole, reason: string): vo
   if (!policy) throw new Error(`acknowledgeWildcardResource: ${role.node.path} has no default policy`);
   cdk.Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason });
 }
+
+/** The token-free form cdk-nag uses for a resource's ARN in IAM5 finding IDs: `<LogicalId.Arn>`. */
+export function nagArn(resource: IConstruct): string {
+  const cfn = resource.node.defaultChild as cdk.CfnElement;
+  return `<${cdk.Stack.of(resource).getLogicalId(cfn)}.Arn>`;
+}
+
+/** Acknowledges, on one role's default policy, IAM5 findings that aws-cdk-lib's grants create, each with its reason. */
+export function acknowledgeWildcards(role: iam.IRole, findings: Record<string, string>): void {
+  const policy = role.node.tryFindChild('DefaultPolicy');
+  if (!policy) throw new Error(`acknowledgeWildcards: ${role.node.path} has no default policy`);
+  for (const [finding, reason] of Object.entries(findings)) {
+    cdk.Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+  }
+}

@@ -6,7 +6,7 @@ import { validate } from 'dockerfile-utils';
 import { environments } from '../../lib/config';
 import { ALB_IDLE_TIMEOUT_SECONDS } from '../../lib/constructs/load-balancer';
 import { ROLLOUT } from '../../lib/constructs/web-service';
-import { configWith, synth } from '../helpers';
+import { synthesized } from '../helpers';
 
 const APP_DIR = path.join(__dirname, '..', '..', 'app');
 const content = fs.readFileSync(path.join(APP_DIR, 'Dockerfile'), 'utf8');
@@ -115,7 +115,7 @@ describe('the image, the gunicorn config and the task definition agree', () => {
   });
 
   test.each(Object.keys(environments))('%s task definition uses that port', (env) => {
-    const container = Object.values<any>(synth(configWith(env)).template('service').findResources('AWS::ECS::TaskDefinition'))[0]
+    const container = Object.values<any>(synthesized(env).template('service').findResources('AWS::ECS::TaskDefinition'))[0]
       .Properties.ContainerDefinitions[0];
     expect(container.PortMappings[0].ContainerPort).toBe(exposed);
     expect(container.Environment).toContainEqual({ Name: 'PORT', Value: String(exposed) });

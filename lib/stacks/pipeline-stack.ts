@@ -1,0 +1,51 @@
+import * as cdk from 'aws-cdk-lib';
+import type * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config';
+import { DeliveryPipeline } from '../constructs/delivery-pipeline';
+import type { ServiceStack } from './service-stack';
+
+export interface PipelineStackProps extends cdk.StackProps {
+  readonly config: EnvironmentConfig;
+  readonly imageRepository: ecr.IRepository;
+  readonly sourceRepository?: codecommit.IRepository;
+  readonly serviceStack: ServiceStack;
+}
+
+/** The delivery pipeline. Created after the Service stack, and started on creation: its first run ships the first image. */
+export class PipelineStack extends cdk.Stack {
+  /** The pipeline construct. */
+  public readonly delivery: DeliveryPipeline;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.delivery = new DeliveryPipeline(this, 'Delivery', {
+      envName: config.envName,
+      pipeline: config.pipeline,
+      sourceRepository: props.sourceRepository,
+      imageRepository: props.imageRepository,
+      cpuArchitecture: config.cpuArchitecture,
+      containerPort: config.containerPort,
+      healthCheckPath: config.healthCheckPath,
+      serviceStackName: props.serviceStack.stackName,
+      clusterArn: props.serviceStack.cluster.clusterArn,
+      serviceArn: props.serviceStack.service.serviceArn,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      notificationEmail: config.alarmEmail,
+    });
+    this.addStackDependency(props.serviceStack, 'The pipeline deploys into the Service stack');
+
+    new cdk.CfnOutput(this, 'PipelineConsoleUrl', {
+      description: 'The pipeline in the console',
+      value: `https://console.aws.amazon.com/codesuite/codepipeline/pipelines/${this.delivery.pipeline.pipelineName}/view?region=${this.region}`,
+    });
+    new cdk.CfnOutput(this, 'PipelineName', { value: this.delivery.pipeline.pipelineName });
+    new cdk.CfnOutput(this, 'NotificationTopicArn', {
+      description: 'Pipeline failures and approvals',
+      value: this.delivery.topic.topicArn,
+    });
+  }
+}

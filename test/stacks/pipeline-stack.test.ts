@@ -1,0 +1,247 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { configWith, synth, synthesized, type Synthesized } from '../helpers';
+
+const CONNECTION_ARN = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+let connection: Synthesized;
+
+beforeAll(() => {
+  // One variant covers a connection source on x86_64.
+  connection = synth(
+    configWith('dev', {
+      cpuArchitecture: 'X86_64',
+      pipeline: {
+        source: {
+          kind: 'connection',
+          connectionArn: CONNECTION_ARN,
+          owner: 'acme',
+          repo: 'web',
+          branch: 'release',
+          filePaths: ['app/**', 'lib/pipeline/**'],
+        },
+      },
+    }),
+  );
+});
+
+const templates: Record<string, Template> = {};
+const pipeline = (env: string) => (templates[env] ??= synthesized(env).template('pipeline'));
+const props = (template: Template, type: string) => Object.values(template.findResources(type)).map((r) => r.Properties);
+const pipelineOf = (template: Template) => props(template, 'AWS::CodePipeline::Pipeline')[0];
+const projectNamed = (template: Template, stage: string) => {
+  const entries = Object.entries(template.findResources('AWS::CodeBuild::Project'));
+  const found = entries.find(([, r]) => r.Properties.Description.startsWith(`${stage} stage`));
+  if (!found) throw new Error(`no ${stage} project`);
+  return { logicalId: found[0], props: found[1].Properties };
+};
+const policyOfProject = (template: Template, stage: string): any[] => {
+  const roleRef = projectNamed(template, stage).props.ServiceRole['Fn::GetAtt'][0];
+  return props(template, 'AWS::IAM::Policy')
+    .filter((p) => p.Roles.some((r: any) => r.Ref === roleRef))
+    .flatMap((p) => p.PolicyDocument.Statement);
+};
+
+describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
+  test('matches the snapshot', () => {
+    expect(pipeline(env).toJSON()).toMatchSnapshot();
+  });
+
+  test('is a V2 pipeline', () => {
+    expect(pipelineOf(pipeline(env)).PipelineType).toBe('V2');
+  });
+
+  test('builds, scans, deploys and verifies in that order', () => {
+    const stages = pipelineOf(pipeline(env)).Stages.map((s: any) => s.Name);
+    expect(stages).toEqual(
+      env === 'prod'
+        ? ['Source', 'Build', 'ScanGate', 'Approve', 'Deploy', 'Verify']
+        : ['Source', 'Build', 'ScanGate', 'Deploy', 'Verify'],
+    );
+  });
+
+  test('starts on a push to the branch through EventBridge (CodeCommit source)', () => {
+    pipeline(env).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.codecommit'], detail: Match.objectLike({ referenceName: ['main'] }) }),
+    });
+  });
+
+  test('runs the build privileged, for Docker', () => {
+    expect(projectNamed(pipeline(env), 'Build').props.Environment.PrivilegedMode).toBe(true);
+    for (const stage of ['ScanGate', 'Deploy', 'Verify']) {
+      expect(projectNamed(pipeline(env), stage).props.Environment.PrivilegedMode).toBe(false);
+    }
+  });
+
+  test('builds on ARM64 for ARM64 tasks', () => {
+    const environment = projectNamed(pipeline(env), 'Build').props.Environment;
+    expect(environment.Type).toBe('ARM_CONTAINER');
+    expect(environment.Image).toMatch(/aarch64/);
+    expect(environment.EnvironmentVariables).toContainEqual({ Name: 'TARGET_PLATFORM', Type: 'PLAINTEXT', Value: 'linux/arm64' });
+  });
+
+  test('keeps logic out of the buildspecs: they call lib/pipeline scripts', () => {
+    for (const stage of ['Build', 'ScanGate', 'Deploy']) {
+      const spec = JSON.parse(projectNamed(pipeline(env), stage).props.Source.BuildSpec);
+      expect(spec.phases.build.commands[0]).toMatch(/^bash lib\/pipeline\/[a-z-]+\.sh$/);
+    }
+  });
+
+  test('exports the image tag and digest from the build', () => {
+    const spec = JSON.parse(projectNamed(pipeline(env), 'Build').props.Source.BuildSpec);
+    expect(spec.env['exported-variables']).toEqual(['IMAGE_TAG', 'IMAGE_DIGEST', 'IMAGE_URI']);
+  });
+
+  test('tags the image with the commit ID', () => {
+    const build = pipelineOf(pipeline(env)).Stages.find((s: any) => s.Name === 'Build').Actions[0];
+    expect(JSON.parse(build.Configuration.EnvironmentVariables)).toEqual([
+      { name: 'IMAGE_TAG', type: 'PLAINTEXT', value: '#{Source.CommitId}' },
+    ]);
+  });
+
+  test('has no ECS deploy action: every action is a source, CodeBuild or approval', () => {
+    const providers = pipelineOf(pipeline(env)).Stages.flatMap((s: any) => s.Actions.map((a: any) => a.ActionTypeId.Provider));
+    expect(providers.filter((p: string) => !['CodeCommit', 'CodeBuild', 'Manual'].includes(p))).toEqual([]);
+  });
+
+  test('the deploy role can update the Service stack and nothing else', () => {
+    const statements = policyOfProject(pipeline(env), 'Deploy');
+    const cfn = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('cloudformation:')));
+    expect(cfn).toEqual([
+      {
+        Action: ['cloudformation:DescribeStackEvents', 'cloudformation:DescribeStacks', 'cloudformation:UpdateStack'],
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':cloudformation:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              `:stack/fargate-app-${env}-service/*`,
+            ],
+          ],
+        },
+      },
+    ]);
+    const passRole = statements.find((s) => s.Action === 'iam:PassRole');
+    expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } });
+    expect(JSON.stringify(passRole.Resource)).toContain('cfn-exec-role');
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions.some((a: string) => /^(ecs|ecr|iam:(?!PassRole)|cloudformation:(Create|Delete))/.test(a))).toBe(false);
+  });
+
+  test('verifies the running digest and the health check', () => {
+    const spec = JSON.parse(projectNamed(pipeline(env), 'Verify').props.Source.BuildSpec);
+    expect(spec.phases.build.commands).toEqual([
+      'npx tsx bin/verify.ts --env "$ENV_NAME" --tag "$IMAGE_TAG" --digest "$IMAGE_DIGEST"',
+    ]);
+    const verify = pipelineOf(pipeline(env)).Stages.find((s: any) => s.Name === 'Verify').Actions[0];
+    expect(JSON.parse(verify.Configuration.EnvironmentVariables)).toEqual([
+      { name: 'IMAGE_TAG', type: 'PLAINTEXT', value: '#{Build.IMAGE_TAG}' },
+      { name: 'IMAGE_DIGEST', type: 'PLAINTEXT', value: '#{Build.IMAGE_DIGEST}' },
+    ]);
+  });
+
+  test('scans with the configured severity threshold', () => {
+    expect(projectNamed(pipeline(env), 'ScanGate').props.Environment.EnvironmentVariables).toContainEqual({
+      Name: 'SCAN_SEVERITY_THRESHOLD',
+      Type: 'PLAINTEXT',
+      Value: env === 'prod' ? 'HIGH' : 'CRITICAL',
+    });
+  });
+
+  test('notifies the topic when an execution fails', () => {
+    pipeline(env).hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
+      EventTypeIds: Match.arrayWith(['codepipeline-pipeline-pipeline-execution-failed']),
+      Targets: [{ TargetType: 'SNS', TargetAddress: Match.anyValue() }],
+    });
+  });
+
+  test('keeps artifacts encrypted with KMS, versioned, private and expiring', () => {
+    pipeline(env).hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
+        ],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: env === 'prod' ? 90 : 30, Status: 'Enabled' })] },
+    });
+  });
+
+  test('denies artifact access without TLS', () => {
+    pipeline(env).hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('gives every build log group an explicit retention', () => {
+    for (const group of props(pipeline(env), 'AWS::Logs::LogGroup')) expect(group.RetentionInDays).toBe(env === 'prod' ? 90 : 14);
+  });
+});
+
+describe('a connection (GitHub, GitLab, Bitbucket) source', () => {
+  const t = () => connection.template('pipeline');
+
+  test('uses the connection, without polling or webhooks of its own', () => {
+    const source = pipelineOf(t()).Stages[0].Actions[0];
+    expect(source.ActionTypeId.Provider).toBe('CodeStarSourceConnection');
+    expect(source.Configuration).toMatchObject({
+      ConnectionArn: CONNECTION_ARN,
+      FullRepositoryId: 'acme/web',
+      BranchName: 'release',
+      DetectChanges: false,
+    });
+  });
+
+  test('starts through a V2 trigger filtered on the branch and file paths', () => {
+    expect(pipelineOf(t()).Triggers).toEqual([
+      {
+        ProviderType: 'CodeStarSourceConnection',
+        GitConfiguration: {
+          SourceActionName: 'Connection',
+          Push: [{ Branches: { Includes: ['release'] }, FilePaths: { Includes: ['app/**', 'lib/pipeline/**'] } }],
+        },
+      },
+    ]);
+  });
+
+  test('grants both codestar-connections and codeconnections UseConnection', () => {
+    const actions = props(t(), 'AWS::IAM::Policy')
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .filter((s: any) => s.Resource === CONNECTION_ARN)
+      .flatMap((s: any) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['codestar-connections:UseConnection', 'codeconnections:UseConnection']));
+  });
+
+  test('has no EventBridge rule for CodeCommit', () => {
+    t().resourceCountIs('AWS::Events::Rule', 0);
+  });
+
+  test('synthesizes with zero unacknowledged cdk-nag findings', () => {
+    expect(connection.validationReport.pluginReports).toEqual([]);
+  });
+
+  test('creates no CodeCommit repository', () => {
+    connection.template('registry').resourceCountIs('AWS::CodeCommit::Repository', 0);
+  });
+});
+
+test('builds on x86_64 for X86_64 tasks', () => {
+  const environment = projectNamed(connection.template('pipeline'), 'Build').props.Environment;
+  expect(environment.Type).toBe('LINUX_CONTAINER');
+  expect(environment.Image).toMatch(/x86_64/);
+  expect(environment.EnvironmentVariables).toContainEqual({ Name: 'TARGET_PLATFORM', Type: 'PLAINTEXT', Value: 'linux/amd64' });
+});
