@@ -6,7 +6,7 @@ module.exports = {
     '^.+\\.tsx?$': ['@swc/jest'],
   },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
-  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean', '<rootDir>/test/setup/quiet-sdk.ts'],
   snapshotSerializers: ['<rootDir>/test/setup/mask-hashes.ts'],
   testTimeout: 60000,
 };

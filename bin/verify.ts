@@ -2,7 +2,7 @@
 // The pipeline's Verify step: `npx tsx bin/verify.ts --env dev --tag <sha> --digest sha256:...`
 import { parseArgs } from 'node:util';
 import { loadConfig, stackNames } from '../lib/config';
-import { createClients } from '../lib/ops/clients';
+import { checkAccount, createClients } from '../lib/ops/clients';
 import { runCommand } from '../lib/ops/cli';
 import { verifyDeployment } from '../lib/ops/verify';
 
@@ -19,7 +19,9 @@ runCommand(async () => {
     throw new Error('usage: verify --env NAME --tag TAG --digest sha256:...');
   }
   const config = loadConfig(values.env);
-  await verifyDeployment(createClients(config), {
+  const clients = createClients(config);
+  await checkAccount(clients, config);
+  await verifyDeployment(clients, {
     envName: config.envName,
     stackName: stackNames(config).service,
     imageTag: values.tag,

@@ -11,6 +11,8 @@ export function runCommand(
   envName = process.argv.join(' ').match(/--env[= ](\S+)/)?.[1] ?? 'dev',
 ): void {
   process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
+  // The SDK's notice that its 2027 releases need Node 22 is for maintainers (see the README), not for every command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   body().then(
     () => process.exit(EXIT.OK),
     (error: unknown) => {

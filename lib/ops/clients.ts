@@ -5,6 +5,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { EnvironmentConfig } from '../config';
+import { retrying } from './retry';
 import { EXIT, OpsError } from './errors';
 
 /** The AWS clients the ops commands use. Tests pass mocked ones. */
@@ -33,7 +34,9 @@ export function createClients(config: EnvironmentConfig): Clients {
 
 /** Checks that the credentials work and belong to the environment's account (when it names one). */
 export async function checkAccount(clients: Clients, config: EnvironmentConfig): Promise<string> {
-  const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
+  // Credentials first: without them, nothing else matters (and the region may come from the same profile).
+  await clients.sts.config.credentials();
+  const identity = await retrying(() => clients.sts.send(new GetCallerIdentityCommand({})));
   const account = identity.Account ?? '';
   if (config.account && account !== config.account) {
     throw new OpsError(

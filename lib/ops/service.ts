@@ -5,6 +5,7 @@ import {
   paginateListTasks,
 } from '@aws-sdk/client-ecs';
 import type { Clients } from './clients';
+import { retrying } from './retry';
 import { EXIT, OpsError } from './errors';
 
 export interface DeploymentInfo {
@@ -36,7 +37,7 @@ const CONTAINER = 'app';
 
 /** The ECS service's rollout state, deployments (with their images), recent events and running digests. */
 export async function describeService(clients: Clients, cluster: string, service: string, eventCount = 5): Promise<ServiceInfo> {
-  const { services } = await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+  const { services } = await retrying(() => clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] })));
   const svc = services?.[0];
   if (!svc || svc.status === 'INACTIVE') {
     throw new OpsError(`ECS service ${service} was not found in cluster ${cluster}`, EXIT.NOT_DEPLOYED);
@@ -44,7 +45,7 @@ export async function describeService(clients: Clients, cluster: string, service
   const images = new Map<string, string | undefined>();
   for (const arn of new Set((svc.deployments ?? []).map((d) => d.taskDefinition ?? ''))) {
     if (!arn) continue;
-    const { taskDefinition } = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+    const { taskDefinition } = await retrying(() => clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })));
     images.set(arn, taskDefinition?.containerDefinitions?.find((c) => c.name === CONTAINER)?.image);
   }
   return {
@@ -81,7 +82,9 @@ export async function runningDigests(clients: Clients, cluster: string, service:
   }
   const counts: Record<string, number> = {};
   for (let i = 0; i < arns.length; i += 100) {
-    const { tasks } = await clients.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) }));
+    const { tasks } = await retrying(() =>
+      clients.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) })),
+    );
     for (const task of tasks ?? []) {
       if (task.lastStatus !== 'RUNNING') continue;
       const digest = task.containers?.find((c) => c.name === CONTAINER)?.imageDigest ?? 'unknown';

@@ -1,5 +1,6 @@
 import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import type { Clients } from './clients';
+import { retrying } from './retry';
 import { EXIT, OpsError } from './errors';
 
 /** What the ops commands read from a deployed stack. */
@@ -26,7 +27,7 @@ export function toStackInfo(stack: Stack): StackInfo {
 /** Reads a stack, or throws NOT_DEPLOYED with the command that deploys it. */
 export async function describeStack(clients: Clients, stackName: string, envName: string): Promise<StackInfo> {
   try {
-    const { Stacks } = await clients.cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const { Stacks } = await retrying(() => clients.cloudformation.send(new DescribeStacksCommand({ StackName: stackName })));
     if (!Stacks?.[0]) throw new Error('does not exist');
     return toStackInfo(Stacks[0]);
   } catch (error) {

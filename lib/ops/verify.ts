@@ -1,4 +1,5 @@
 import type { Clients } from './clients';
+import { retrying } from './retry';
 import { EXIT, OpsError } from './errors';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { runningDigests } from './service';
@@ -41,7 +42,7 @@ export async function verifyDeployment(clients: Clients, options: VerifyOptions)
 
   // Every running task on the new digest, at the desired count (old tasks may still be draining for a moment).
   for (;;) {
-    const { services } = await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+    const { services } = await retrying(() => clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] })));
     const desired = services?.[0]?.desiredCount ?? 0;
     const digests = await runningDigests(clients, cluster, service);
     const total = Object.values(digests).reduce((a, b) => a + b, 0);

@@ -1,0 +1,79 @@
+import { ListActionExecutionsCommand, ListPipelineExecutionsCommand } from '@aws-sdk/client-codepipeline';
+import type { Clients } from './clients';
+import { retrying } from './retry';
+
+export interface ExecutionInfo {
+  readonly id: string;
+  readonly status: string;
+  readonly startedAt?: Date;
+  readonly trigger?: string;
+  readonly commit?: string;
+  /** The last stage the execution reached, with that stage's result. */
+  readonly stage?: string;
+  readonly stageStatus?: string;
+  /** The image tag its Build stage produced. */
+  readonly imageTag?: string;
+}
+
+/** The most recent executions of a pipeline, newest first, each with its last stage and image tag. */
+export async function recentExecutions(clients: Clients, pipelineName: string, count = 5): Promise<ExecutionInfo[]> {
+  const { pipelineExecutionSummaries = [] } = await retrying(() =>
+    clients.codepipeline.send(new ListPipelineExecutionsCommand({ pipelineName, maxResults: count })),
+  );
+  return Promise.all(pipelineExecutionSummaries.slice(0, count).map((e) => describeExecution(clients, pipelineName, e)));
+}
+
+async function describeExecution(
+  clients: Clients,
+  pipelineName: string,
+  summary: {
+    pipelineExecutionId?: string;
+    status?: string;
+    startTime?: Date;
+    trigger?: { triggerType?: string };
+    sourceRevisions?: { revisionId?: string }[];
+  },
+): Promise<ExecutionInfo> {
+  const id = summary.pipelineExecutionId ?? '';
+  const actions = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await retrying(() =>
+      clients.codepipeline.send(
+        new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId: id }, nextToken }),
+      ),
+    );
+    actions.push(...(page.actionExecutionDetails ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const latest = [...actions].sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0))[0];
+  const build = actions.find((a) => a.stageName === 'Build');
+  return {
+    id,
+    status: summary.status ?? 'Unknown',
+    startedAt: summary.startTime,
+    trigger: summary.trigger?.triggerType,
+    commit: summary.sourceRevisions?.[0]?.revisionId,
+    stage: latest?.stageName,
+    stageStatus: latest?.status,
+    imageTag: build?.output?.outputVariables?.IMAGE_TAG,
+  };
+}
+
+/** The image tag of the newest successful pipeline execution that shipped a tag other than `current`. */
+export async function previousDeployedTag(clients: Clients, pipelineName: string, current: string): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  let pages = 0;
+  do {
+    const page = await retrying(() =>
+      clients.codepipeline.send(new ListPipelineExecutionsCommand({ pipelineName, maxResults: 25, nextToken })),
+    );
+    for (const summary of page.pipelineExecutionSummaries ?? []) {
+      if (summary.status !== 'Succeeded') continue;
+      const { imageTag } = await describeExecution(clients, pipelineName, summary);
+      if (imageTag && imageTag !== current) return imageTag;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken && ++pages < 8);
+  return undefined;
+}

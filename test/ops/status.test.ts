@@ -1,0 +1,277 @@
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { ListActionExecutionsCommand, ListPipelineExecutionsCommand } from '@aws-sdk/client-codepipeline';
+import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { environments } from '../../lib/config';
+import { checkAccount } from '../../lib/ops/clients';
+import { EXIT, OpsError, explain } from '../../lib/ops/errors';
+import { RETRY } from '../../lib/ops/retry';
+import { gatherStatus, progressLine, renderStatus, rolloutState } from '../../lib/ops/status';
+import { DIGEST, OLD_DIGEST, TAG, URL, ecsService, mockedClients, serviceStack } from './fixtures';
+
+RETRY.baseDelayMs = 1;
+const dev = environments.dev;
+const healthy = (async () => ({ status: 200 })) as unknown as typeof fetch;
+
+function deployedEnvironment(mocks: ReturnType<typeof mockedClients>['mocks'], digests = [DIGEST, DIGEST]) {
+  const stack = serviceStack(TAG);
+  stack.Outputs.push({ OutputKey: 'RepositoryUri', OutputValue: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/images' });
+  mocks.cloudformation
+    .on(DescribeStacksCommand, { StackName: 'fargate-app-dev-service' })
+    .resolves({ Stacks: [stack as any] })
+    .on(DescribeStacksCommand, { StackName: 'fargate-app-dev-registry' })
+    .resolves({
+      Stacks: [
+        { StackName: 'fargate-app-dev-registry', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date('2026-11-20T10:00:00Z') },
+      ],
+    })
+    .on(DescribeStacksCommand, { StackName: 'fargate-app-dev-pipeline' })
+    .resolves({
+      Stacks: [
+        {
+          StackName: 'fargate-app-dev-pipeline',
+          StackStatus: 'CREATE_COMPLETE',
+          CreationTime: new Date('2026-11-20T10:10:00Z'),
+          Outputs: [{ OutputKey: 'PipelineName', OutputValue: 'fargate-app-dev-pipeline-Pipeline' }],
+        },
+      ],
+    });
+  mocks.ecr.on(DescribeImagesCommand).resolves({
+    imageDetails: [
+      {
+        imageDigest: DIGEST,
+        imageTags: [TAG],
+        imagePushedAt: new Date('2026-11-28T08:55:00Z'),
+        imageScanStatus: { status: 'COMPLETE' },
+        imageScanFindingsSummary: { findingSeverityCounts: { MEDIUM: 2, LOW: 5 } },
+      },
+    ],
+  });
+  ecsService(mocks, digests);
+  mocks.codepipeline.on(ListPipelineExecutionsCommand).resolves({
+    pipelineExecutionSummaries: [
+      {
+        pipelineExecutionId: 'exec-2',
+        status: 'Succeeded',
+        startTime: new Date('2026-11-28T08:50:00Z'),
+        trigger: { triggerType: 'CloudWatchEvent' },
+        sourceRevisions: [{ actionName: 'CodeCommit', revisionId: TAG }],
+      },
+    ],
+  });
+  mocks.codepipeline.on(ListActionExecutionsCommand).resolves({
+    actionExecutionDetails: [
+      {
+        stageName: 'Build',
+        actionName: 'Build',
+        status: 'Succeeded',
+        startTime: new Date('2026-11-28T08:51:00Z'),
+        output: { outputVariables: { IMAGE_TAG: TAG } },
+      },
+      { stageName: 'Verify', actionName: 'Verify', status: 'Succeeded', startTime: new Date('2026-11-28T09:06:00Z') },
+    ],
+  });
+}
+
+test('renders a full status report', async () => {
+  const { mocks, clients } = mockedClients();
+  deployedEnvironment(mocks);
+  const report = await gatherStatus(clients, dev, { account: '123456789012', region: 'eu-west-1', fetch: healthy });
+  expect(renderStatus(report)).toBe(
+    [
+      'Environment dev  (account 123456789012, eu-west-1)',
+      '',
+      'Stacks',
+      '  STACK                     STATUS           UPDATED',
+      '  fargate-app-dev-registry  CREATE_COMPLETE  2026-11-20 10:00:00Z',
+      '  fargate-app-dev-service   UPDATE_COMPLETE  2026-11-28 09:00:00Z',
+      '  fargate-app-dev-pipeline  CREATE_COMPLETE  2026-11-20 10:10:00Z',
+      '',
+      'Image',
+      `  tag     ${TAG}`,
+      `  digest  ${DIGEST}`,
+      '  pushed  2026-11-28 08:55:00Z',
+      '  scan    COMPLETE: MEDIUM 2, LOW 5',
+      '',
+      'Service fargate-app-dev-service-WebService5678  rollout COMPLETED  running 2/2  pending 0',
+      '  DEPLOYMENT  ROLLOUT    RUNNING  IMAGE',
+      `  PRIMARY     COMPLETED  2/2      123456789012.dkr.ecr.eu-west-1.amazonaws.com/images:${TAG}`,
+      '  running digests: 2 × sha256:5f2b1c9e0a7d',
+      '  recent events:',
+      '    2026-11-28 09:05:00Z  (service fargate-app-dev-service-WebService5678) has reached a steady state.',
+      '',
+      'Pipeline',
+      '  STARTED               STATUS     STAGE               COMMIT        TRIGGER',
+      '  2026-11-28 08:50:00Z  Succeeded  Verify (Succeeded)  3f2c1a9e0b7d  CloudWatchEvent',
+      '',
+      `URL ${URL}  health 200 ok`,
+    ].join('\n'),
+  );
+});
+
+test('reports JSON-ready data: tag, digest, findings, counts, executions, health', async () => {
+  const { mocks, clients } = mockedClients();
+  deployedEnvironment(mocks);
+  const report = JSON.parse(
+    JSON.stringify(await gatherStatus(clients, dev, { account: '123456789012', region: 'eu-west-1', fetch: healthy })),
+  );
+  expect(report).toMatchObject({
+    env: 'dev',
+    imageTag: TAG,
+    image: { digest: DIGEST, findings: { MEDIUM: 2, LOW: 5 } },
+    service: { running: 2, desired: 2, pending: 0, runningDigests: { [DIGEST]: 2 } },
+    executions: [{ id: 'exec-2', status: 'Succeeded', stage: 'Verify', imageTag: TAG }],
+    health: { status: 200, ok: true },
+  });
+});
+
+test('reads every page of running tasks', async () => {
+  const { mocks, clients } = mockedClients();
+  deployedEnvironment(mocks, [DIGEST, DIGEST, DIGEST, OLD_DIGEST]);
+  const report = await gatherStatus(clients, dev, { account: '123456789012', region: 'eu-west-1', fetch: healthy });
+  expect(report.service?.runningDigests).toEqual({ [DIGEST]: 3, [OLD_DIGEST]: 1 });
+});
+
+test('follows a rollout that fails', async () => {
+  const { mocks, clients } = mockedClients();
+  deployedEnvironment(mocks);
+  mocks.ecs.on(DescribeServicesCommand).resolves({
+    services: [
+      {
+        serviceName: 'svc',
+        status: 'ACTIVE',
+        runningCount: 2,
+        desiredCount: 2,
+        pendingCount: 1,
+        deployments: [
+          {
+            status: 'PRIMARY',
+            rolloutState: 'FAILED',
+            rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+            runningCount: 0,
+            desiredCount: 2,
+            taskDefinition: 'td:8',
+          },
+          { status: 'ACTIVE', rolloutState: 'COMPLETED', runningCount: 2, desiredCount: 2, taskDefinition: 'td:7' },
+        ],
+        events: [],
+      },
+    ],
+  });
+  const report = await gatherStatus(clients, dev, { account: '123456789012', region: 'eu-west-1', fetch: healthy });
+  expect(rolloutState(report)).toBe('FAILED');
+  expect(progressLine(report)).toMatch(
+    /rollout FAILED {2}2\/2 running, 1 pending, 2 deployment\(s\): ECS deployment circuit breaker/,
+  );
+});
+
+test('an in-progress rollout is not settled', async () => {
+  const { mocks, clients } = mockedClients();
+  deployedEnvironment(mocks);
+  mocks.ecs.on(DescribeServicesCommand).resolves({
+    services: [
+      {
+        status: 'ACTIVE',
+        runningCount: 1,
+        desiredCount: 2,
+        deployments: [
+          { status: 'PRIMARY', rolloutState: 'IN_PROGRESS', runningCount: 1, desiredCount: 2, taskDefinition: 'td:8' },
+          { status: 'ACTIVE', rolloutState: 'COMPLETED', runningCount: 1, desiredCount: 0, taskDefinition: 'td:7' },
+        ],
+      },
+    ],
+  });
+  const report = await gatherStatus(clients, dev, { account: '123456789012', region: 'eu-west-1', fetch: healthy });
+  expect(rolloutState(report)).toBe('IN_PROGRESS');
+});
+
+test('reports a failing health check', async () => {
+  const { mocks, clients } = mockedClients();
+  deployedEnvironment(mocks);
+  const down = (async () => ({ status: 503 })) as unknown as typeof fetch;
+  const report = await gatherStatus(clients, dev, { account: '123456789012', region: 'eu-west-1', fetch: down });
+  expect(renderStatus(report)).toMatch(/health 503 FAILING$/);
+});
+
+describe('errors', () => {
+  test('fails with the deploy command when the environment is not deployed', async () => {
+    const { mocks, clients } = mockedClients();
+    mocks.cloudformation
+      .on(DescribeStacksCommand)
+      .rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
+    await expect(gatherStatus(clients, dev, { account: '1', region: 'eu-west-1' })).rejects.toEqual(
+      new OpsError(
+        "'dev' is not deployed (no stack fargate-app-dev-service): run `npx cdk deploy --all -c env=dev`",
+        EXIT.NOT_DEPLOYED,
+      ),
+    );
+  });
+
+  test('fails when the credentials are for another account', async () => {
+    const { mocks, clients } = mockedClients();
+    mocks.sts.on(GetCallerIdentityCommand).resolves({ Account: '999999999999' });
+    (clients.sts.config as any).credentials = async () => ({ accessKeyId: 'a', secretAccessKey: 'b' });
+    const error = await checkAccount(clients, { ...dev, account: '123456789012' }).catch((e) => e);
+    expect(error).toEqual(
+      new OpsError(
+        "these credentials are for account 999999999999, but 'dev' lives in 123456789012: switch AWS_PROFILE",
+        EXIT.WRONG_ACCOUNT,
+      ),
+    );
+  });
+
+  test('fails when the region is not the environment region', async () => {
+    const { clients } = mockedClients();
+    (clients.sts.config as any).credentials = async () => ({ accessKeyId: 'a', secretAccessKey: 'b' });
+    const error = await checkAccount(clients, { ...dev, region: 'us-east-1' }).catch((e) => e);
+    expect(error.exitCode).toBe(EXIT.WRONG_ACCOUNT);
+    expect(error.message).toBe("region eu-west-1 is not 'dev''s region us-east-1: set AWS_REGION=us-east-1");
+  });
+
+  test('explains missing credentials in one line', () => {
+    const error = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    expect(explain(error, 'dev')).toEqual(
+      new OpsError(
+        'no AWS credentials found: run `aws sso login` (or `aws configure`), or set AWS_PROFILE, then retry',
+        EXIT.NO_CREDENTIALS,
+      ),
+    );
+  });
+
+  test('explains expired credentials', () => {
+    expect(
+      explain(Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredToken' }), 'dev')
+        .exitCode,
+    ).toBe(EXIT.NO_CREDENTIALS);
+  });
+
+  test('retries throttling, then succeeds', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    mocks.ecs.on(DescribeServicesCommand).rejectsOnce(throttled).rejectsOnce(throttled);
+    ecsService(mocks, [DIGEST]);
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .rejectsOnce(throttled)
+      .rejectsOnce(throttled)
+      .resolves({
+        services: [{ status: 'ACTIVE', runningCount: 1, desiredCount: 1, deployments: [], events: [] }],
+      });
+    const report = await gatherStatus(clients, dev, { account: '1', region: 'eu-west-1', fetch: healthy });
+    expect(report.service?.running).toBe(1);
+    expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(3);
+  });
+
+  test('reports throttling that outlasts the retries with its own exit code', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    mocks.ecs.on(DescribeServicesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const error = await gatherStatus(clients, dev, { account: '1', region: 'eu-west-1', fetch: healthy }).catch((e) =>
+      explain(e, 'dev'),
+    );
+    expect((error as OpsError).exitCode).toBe(EXIT.THROTTLED);
+    expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(RETRY.attempts);
+  });
+});
