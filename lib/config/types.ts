@@ -135,6 +135,18 @@ export interface EnvironmentConfig {
   readonly imagesToKeep: number;
 
   /**
+   * Extra environment variables for the container (not secrets: they are visible in the task definition).
+   * @default - none beyond PORT, APP_VERSION and GUNICORN_WORKERS
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Secrets for the container: environment variable name → Secrets Manager secret name (`name`, or `name:jsonKey` for
+   * one key of a JSON secret). ECS injects them at task start; the execution role may read exactly these.
+   * @default - none
+   */
+  readonly secrets?: Record<string, string>;
+
+  /**
    * An email address subscribed to the alarm and pipeline-failure topics.
    * @default - no subscription; subscribe to the SNS topics yourself
    */

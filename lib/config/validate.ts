@@ -45,6 +45,10 @@ const REPO_PART = /^[A-Za-z0-9_.-]{1,100}$/;
 // Git ref-name rules (git check-ref-format), control characters included.
 // eslint-disable-next-line no-control-regex
 const BRANCH = /^(?!\/|.*([/.]\.|\/\/|@\{|\\|\.lock$|[/.]$))[^\s~^:?*[\x00-\x1f\x7f]{1,255}$/;
+const ENV_VAR = /^[A-Z_][A-Z0-9_]{0,127}$/;
+const SECRET_REF = /^[A-Za-z0-9/_+=.@-]{1,512}(:[A-Za-z0-9_.-]{1,128})?$/;
+/** Variables the task definition sets itself. */
+export const RESERVED_VARIABLES = ['PORT', 'APP_VERSION', 'GUNICORN_WORKERS'];
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 function range(from: number, to: number, step: number): number[] {
@@ -121,7 +125,9 @@ export function validateConfig(name: string, c: EnvironmentConfig): EnvironmentC
   }
   validateCidr(c.vpcCidr, (v, allowed) => fail('vpcCidr', v, allowed));
 
-  if (c.domain !== undefined) {
+  if (c.domain !== undefined && (typeof c.domain !== 'object' || c.domain === null)) {
+    fail('domain', c.domain, 'use { hostedZoneId, zoneName, recordName }, or leave it unset');
+  } else if (c.domain !== undefined) {
     matches(
       'domain.hostedZoneId',
       c.domain.hostedZoneId,
@@ -151,6 +157,28 @@ export function validateConfig(name: string, c: EnvironmentConfig): EnvironmentC
     fail('removalPolicy', c.removalPolicy, "production images and source must survive a stack deletion; use 'retain'");
   }
   int('imagesToKeep', c.imagesToKeep, 1, 1000);
+  const names: string[] = [];
+  for (const [kind, map] of [
+    ['environment', c.environment],
+    ['secrets', c.secrets],
+  ] as const) {
+    if (map === undefined) continue;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+      fail(kind, map, 'use an object of NAME: value pairs');
+      continue;
+    }
+    for (const [name, value] of Object.entries(map)) {
+      if (!ENV_VAR.test(name)) fail(`${kind}.${name}`, name, 'use an upper-case variable name: letters, digits and underscores');
+      else if (RESERVED_VARIABLES.includes(name))
+        fail(`${kind}.${name}`, name, `the task definition sets ${RESERVED_VARIABLES.join(', ')} itself; use another name`);
+      else if (names.includes(name)) fail(`${kind}.${name}`, name, 'it is both a variable and a secret; keep one');
+      names.push(name);
+      if (kind === 'environment' && typeof value !== 'string') fail(`${kind}.${name}`, value, 'use a string value');
+      if (kind === 'secrets' && (typeof value !== 'string' || !SECRET_REF.test(value))) {
+        fail(`${kind}.${name}`, value, "use a Secrets Manager secret name, or 'name:jsonKey' for one key of a JSON secret");
+      }
+    }
+  }
   if (c.alarmEmail !== undefined)
     matches('alarmEmail', c.alarmEmail, EMAIL, "use an email address such as 'ops@example.com', or leave it unset");
 

@@ -6,6 +6,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { CpuArchitecture, DeploymentStrategyName } from '../config';
 import { acknowledgeGrantPolicy, acknowledgeWildcardResource } from './nag';
@@ -54,6 +55,16 @@ export interface WebServiceProps {
   readonly useFargateSpot: boolean;
   readonly deploymentStrategy: DeploymentStrategyName;
   readonly logGroup: logs.ILogGroup;
+  /**
+   * Extra, non-secret environment variables.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Environment variable → Secrets Manager secret name (`name` or `name:jsonKey`).
+   * @default - none
+   */
+  readonly secrets?: Record<string, string>;
   /** Names of the alarms that roll a deployment back (5xx, unhealthy targets). */
   readonly deploymentAlarmNames: string[];
 }
@@ -96,6 +107,7 @@ export class WebService extends Construct {
       image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag),
       portMappings: [{ containerPort: port, name: 'http', appProtocol: ecs.AppProtocol.http }],
       environment: {
+        ...props.environment,
         PORT: String(port),
         APP_VERSION: props.imageTag,
         GUNICORN_WORKERS: String(props.gunicornWorkers),
@@ -113,6 +125,7 @@ export class WebService extends Construct {
         retries: 3,
         startPeriod: cdk.Duration.seconds(15),
       },
+      secrets: this.secrets(props.secrets ?? {}),
       readonlyRootFilesystem: true,
       linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
       stopTimeout: cdk.Duration.seconds(ROLLOUT.stopTimeoutSeconds),
@@ -134,6 +147,13 @@ export class WebService extends Construct {
       'ecr:GetAuthorizationToken has no resource-level permissions; every other statement names its resource',
     );
     acknowledgeGrantPolicy(executionRole);
+    for (const ref of Object.values(props.secrets ?? {})) {
+      const name = ref.split(':')[0];
+      cdk.Validations.of(executionRole.node.findChild('DefaultPolicy')).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????]`,
+        reason: 'Secrets Manager ends a secret ARN in 6 random characters; the secret name is fixed',
+      });
+    }
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
@@ -240,6 +260,19 @@ export class WebService extends Construct {
       .find((c): c is appscaling.CfnScalableTarget => c instanceof appscaling.CfnScalableTarget);
     if (!target) throw new Error('WebService: the scalable target was not created');
     target.minCapacity = cdk.Token.asNumber(cdk.Fn.conditionIf(props.hasImage.logicalId, props.minCapacity, 0));
+  }
+
+  /** ECS secrets from Secrets Manager names, referenced by name: no lookup at synth. */
+  private secrets(refs: Record<string, string>): Record<string, ecs.Secret> | undefined {
+    const entries = Object.entries(refs);
+    if (entries.length === 0) return undefined;
+    return Object.fromEntries(
+      entries.map(([variable, ref]) => {
+        const [name, jsonKey] = ref.split(':');
+        const secret = secretsmanager.Secret.fromSecretNameV2(this, `Secret${variable}`, name);
+        return [variable, ecs.Secret.fromSecretsManager(secret, jsonKey)];
+      }),
+    );
   }
 
   /** A metric of the production target group(s): the maximum across both groups when blue/green is on. */

@@ -114,6 +114,8 @@ export class ServiceStack extends cdk.Stack {
       useFargateSpot: config.useFargateSpot,
       deploymentStrategy: config.deploymentStrategy,
       logGroup,
+      environment: config.environment,
+      secrets: config.secrets,
       deploymentAlarmNames: [alarmNames.target5xx, alarmNames.unhealthyTargets],
     });
     this.service = web.service;

@@ -289,6 +289,30 @@ describe('validation', () => {
     );
   });
 
+  test('fails when an environment variable name is not upper-case', () => {
+    expect(problemsOf(withDev({ environment: { 'feature-x': 'on' } }))).toContain(
+      "dev.environment.feature-x: 'feature-x' is not valid; use an upper-case variable name: letters, digits and underscores",
+    );
+  });
+
+  test('fails when a variable overrides one the task definition sets', () => {
+    expect(problemsOf(withDev({ environment: { PORT: '9000' } }))).toContain(
+      "dev.environment.PORT: 'PORT' is not valid; the task definition sets PORT, APP_VERSION, GUNICORN_WORKERS itself; use another name",
+    );
+  });
+
+  test('fails when a name is both a variable and a secret', () => {
+    expect(problemsOf(withDev({ environment: { TOKEN: 'x' }, secrets: { TOKEN: 'app/token' } }))).toContain(
+      "dev.secrets.TOKEN: 'TOKEN' is not valid; it is both a variable and a secret; keep one",
+    );
+  });
+
+  test('fails when a secret reference is not a secret name', () => {
+    expect(problemsOf(withDev({ secrets: { TOKEN: 'arn with spaces' } }))).toContain(
+      "dev.secrets.TOKEN: 'arn with spaces' is not valid; use a Secrets Manager secret name, or 'name:jsonKey' for one key of a JSON secret",
+    );
+  });
+
   test('fails with every problem listed, one per line', () => {
     const message = problemsOf(withDev({ cpu: 384, containerPort: 80, logRetentionDays: 10 }));
     expect(message.split('\n')).toHaveLength(3);

@@ -9,7 +9,8 @@ import { rollback } from '../../lib/ops/rollback';
 import { DIGEST, OLD_DIGEST, OLD_TAG, TAG, mockedClients, serviceStack } from './fixtures';
 
 RETRY.baseDelayMs = 1;
-const prod = environments.prod;
+// A fixed configuration, so that a fork's renames and settings do not change these expectations.
+const prod = { ...environments.prod, appName: 'fargate-app', account: undefined, region: undefined };
 const fast = { pollSeconds: 1, maxWaitSeconds: 5 };
 
 function prodStack(tag: string, status = 'UPDATE_COMPLETE') {

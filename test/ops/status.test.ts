@@ -11,7 +11,8 @@ import { gatherStatus, progressLine, renderStatus, rolloutState } from '../../li
 import { DIGEST, OLD_DIGEST, TAG, URL, ecsService, mockedClients, serviceStack } from './fixtures';
 
 RETRY.baseDelayMs = 1;
-const dev = environments.dev;
+// A fixed configuration, so that a fork's renames and settings do not change these expectations.
+const dev = { ...environments.dev, appName: 'fargate-app', healthCheckPath: '/health', account: undefined, region: undefined };
 const healthy = (async () => ({ status: 200 })) as unknown as typeof fetch;
 
 function deployedEnvironment(mocks: ReturnType<typeof mockedClients>['mocks'], digests = [DIGEST, DIGEST]) {

@@ -1,4 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { environments, stackNames } from '../../lib/config';
 import { configWith, synth, synthesized, type Synthesized } from '../helpers';
 
 const CONNECTION_ARN = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
@@ -41,6 +42,8 @@ const policyOfProject = (template: Template, stage: string): any[] => {
 };
 
 describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
+  const c = environments[env];
+  const source = c.pipeline.source;
   test('matches the snapshot', () => {
     expect(pipeline(env).toJSON()).toMatchSnapshot();
   });
@@ -52,17 +55,23 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
   test('builds, scans, deploys and verifies in that order', () => {
     const stages = pipelineOf(pipeline(env)).Stages.map((s: any) => s.Name);
     expect(stages).toEqual(
-      env === 'prod'
+      c.pipeline.requireApproval
         ? ['Source', 'Build', 'ScanGate', 'Approve', 'Deploy', 'Verify']
         : ['Source', 'Build', 'ScanGate', 'Deploy', 'Verify'],
     );
   });
 
-  test('starts on a push to the branch through EventBridge (CodeCommit source)', () => {
-    pipeline(env).hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Match.objectLike({ source: ['aws.codecommit'], detail: Match.objectLike({ referenceName: ['main'] }) }),
-    });
-  });
+  (source.kind === 'codecommit' ? test : test.skip)(
+    'starts on a push to the branch through EventBridge (CodeCommit source)',
+    () => {
+      pipeline(env).hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: Match.objectLike({
+          source: ['aws.codecommit'],
+          detail: Match.objectLike({ referenceName: [source.branch] }),
+        }),
+      });
+    },
+  );
 
   test('runs the build privileged, for Docker', () => {
     expect(projectNamed(pipeline(env), 'Build').props.Environment.PrivilegedMode).toBe(true);
@@ -71,11 +80,16 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
     }
   });
 
-  test('builds on ARM64 for ARM64 tasks', () => {
+  test('builds on the architecture of the tasks', () => {
     const environment = projectNamed(pipeline(env), 'Build').props.Environment;
-    expect(environment.Type).toBe('ARM_CONTAINER');
-    expect(environment.Image).toMatch(/aarch64/);
-    expect(environment.EnvironmentVariables).toContainEqual({ Name: 'TARGET_PLATFORM', Type: 'PLAINTEXT', Value: 'linux/arm64' });
+    const arm = c.cpuArchitecture === 'ARM64';
+    expect(environment.Type).toBe(arm ? 'ARM_CONTAINER' : 'LINUX_CONTAINER');
+    expect(environment.Image).toMatch(arm ? /aarch64/ : /x86_64/);
+    expect(environment.EnvironmentVariables).toContainEqual({
+      Name: 'TARGET_PLATFORM',
+      Type: 'PLAINTEXT',
+      Value: arm ? 'linux/arm64' : 'linux/amd64',
+    });
   });
 
   test('keeps logic out of the buildspecs: they call lib/pipeline scripts', () => {
@@ -99,7 +113,9 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
 
   test('has no ECS deploy action: every action is a source, CodeBuild or approval', () => {
     const providers = pipelineOf(pipeline(env)).Stages.flatMap((s: any) => s.Actions.map((a: any) => a.ActionTypeId.Provider));
-    expect(providers.filter((p: string) => !['CodeCommit', 'CodeBuild', 'Manual'].includes(p))).toEqual([]);
+    expect(
+      providers.filter((p: string) => !['CodeCommit', 'CodeStarSourceConnection', 'CodeBuild', 'Manual'].includes(p)),
+    ).toEqual([]);
   });
 
   test('the deploy role can update the Service stack and nothing else', () => {
@@ -119,7 +135,7 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
               { Ref: 'AWS::Region' },
               ':',
               { Ref: 'AWS::AccountId' },
-              `:stack/fargate-app-${env}-service/*`,
+              `:stack/${stackNames(c).service}/*`,
             ],
           ],
         },
@@ -148,7 +164,7 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
     expect(projectNamed(pipeline(env), 'ScanGate').props.Environment.EnvironmentVariables).toContainEqual({
       Name: 'SCAN_SEVERITY_THRESHOLD',
       Type: 'PLAINTEXT',
-      Value: env === 'prod' ? 'HIGH' : 'CRITICAL',
+      Value: c.pipeline.scanSeverityThreshold,
     });
   });
 
@@ -173,7 +189,9 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       },
-      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: env === 'prod' ? 90 : 30, Status: 'Enabled' })] },
+      LifecycleConfiguration: {
+        Rules: [Match.objectLike({ ExpirationInDays: c.pipeline.artifactRetentionDays, Status: 'Enabled' })],
+      },
     });
   });
 
@@ -188,7 +206,7 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
   });
 
   test('gives every build log group an explicit retention', () => {
-    for (const group of props(pipeline(env), 'AWS::Logs::LogGroup')) expect(group.RetentionInDays).toBe(env === 'prod' ? 90 : 14);
+    for (const group of props(pipeline(env), 'AWS::Logs::LogGroup')) expect(group.RetentionInDays).toBe(c.logRetentionDays);
   });
 });
 

@@ -1,9 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { environments } from '../../lib/config';
 import { synthesized } from '../helpers';
 
 const registry = (env: string) => synthesized(env).template('registry');
 
 describe.each(['dev', 'prod'])('%s registry stack', (env) => {
+  const c = environments[env];
+  const codecommit = c.pipeline.source.kind === 'codecommit';
+
   test('matches the snapshot', () => {
     expect(registry(env).toJSON()).toMatchSnapshot();
   });
@@ -32,20 +36,22 @@ describe.each(['dev', 'prod'])('%s registry stack', (env) => {
     expect(rules[1].selection).toMatchObject({
       tagStatus: 'any',
       countType: 'imageCountMoreThan',
-      countNumber: env === 'dev' ? 10 : 30,
+      countNumber: c.imagesToKeep,
     });
   });
 
-  test('holds the CodeCommit repository, seeded on the pipeline branch', () => {
+  (codecommit ? test : test.skip)('holds the CodeCommit repository, seeded on the pipeline branch', () => {
     registry(env).hasResourceProperties('AWS::CodeCommit::Repository', {
-      RepositoryName: `fargate-app-${env}`,
-      Code: { BranchName: 'main', S3: Match.objectLike({ Key: Match.stringLikeRegexp('\\.zip$') }) },
+      RepositoryName: `${c.appName}-${c.envName}`,
+      Code: { BranchName: c.pipeline.source.branch, S3: Match.objectLike({ Key: Match.stringLikeRegexp('\\.zip$') }) },
     });
   });
 
   test('pins the logical IDs of its stateful resources', () => {
     expect(Object.keys(registry(env).findResources('AWS::ECR::Repository'))).toEqual(['ImagesRepository2D0F5B9C']);
-    expect(Object.keys(registry(env).findResources('AWS::CodeCommit::Repository'))).toEqual(['SourceRepository74575110']);
+    expect(Object.keys(registry(env).findResources('AWS::CodeCommit::Repository'))).toEqual(
+      codecommit ? ['SourceRepository74575110'] : [],
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { environments, stackNames } from '../../lib/config';
 import { CDK_CONTEXT, configWith, resolveConditions, synth, synthesized, type Synthesized } from '../helpers';
 import { rollingWaveSeconds } from '../rollout-model';
 
@@ -18,6 +19,8 @@ beforeAll(() => {
       cpuArchitecture: 'X86_64',
       containerPort: 9000,
       alarmEmail: 'ops@example.com',
+      environment: { FEATURE_X: 'on' },
+      secrets: { DATABASE_URL: 'orders/database-url', API_KEY: 'orders/api:key' },
     }),
   );
 });
@@ -26,14 +29,18 @@ const templates: Record<string, Template> = {};
 const service = (env: string) => (templates[env] ??= synthesized(env).template('service'));
 const firstOf = (template: Template, type: string) => Object.values(template.findResources(type))[0].Properties;
 
+// Expectations come from each environment's configuration, so that a fork's own settings keep these tests meaningful.
 describe.each(['dev', 'prod'])('%s service stack', (env) => {
+  const c = environments[env];
+  const names = stackNames(c);
+
   test('matches the snapshot', () => {
     expect(service(env).toJSON()).toMatchSnapshot();
   });
 
   test('creates two AZs of subnets and never the default VPC layout', () => {
     const subnets = service(env).findResources('AWS::EC2::Subnet');
-    expect(Object.keys(subnets).length).toBe(env === 'dev' ? 2 : 4);
+    expect(Object.keys(subnets).length).toBe(c.networkProfile === 'public' ? 2 : 4);
   });
 
   test('turns VPC flow logs on for all traffic', () => {
@@ -48,14 +55,14 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
 
   test('sets the runtime platform explicitly', () => {
     service(env).hasResourceProperties('AWS::ECS::TaskDefinition', {
-      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      RuntimePlatform: { CpuArchitecture: c.cpuArchitecture, OperatingSystemFamily: 'LINUX' },
     });
   });
 
   test('checks container health with Python, not curl', () => {
     const container = firstOf(service(env), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
     expect(container.HealthCheck.Command.slice(0, 2)).toEqual(['CMD', 'python']);
-    expect(container.HealthCheck.Command[3]).toContain('http://127.0.0.1:8080/health');
+    expect(container.HealthCheck.Command[3]).toContain(`http://127.0.0.1:${c.containerPort}${c.healthCheckPath}`);
   });
 
   test('runs an init process on a read-only root filesystem with a writable /tmp', () => {
@@ -73,7 +80,7 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
 
   test('gives every log group an explicit retention', () => {
     for (const group of Object.values(service(env).findResources('AWS::Logs::LogGroup'))) {
-      expect(group.Properties.RetentionInDays).toBe(env === 'dev' ? 14 : 90);
+      expect(group.Properties.RetentionInDays).toBe(c.logRetentionDays);
     }
   });
 
@@ -82,7 +89,7 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
       DeploymentConfiguration: Match.objectLike({
         DeploymentCircuitBreaker: { Enable: true, Rollback: true },
         Alarms: {
-          AlarmNames: [`fargate-app-${env}-service-target-5xx`, `fargate-app-${env}-service-unhealthy-targets`],
+          AlarmNames: [`${names.service}-target-5xx`, `${names.service}-unhealthy-targets`],
           Enable: true,
           Rollback: true,
         },
@@ -94,18 +101,18 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
 
   test('creates the deployment alarms it rolls back on', () => {
     service(env).hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: `fargate-app-${env}-service-target-5xx`,
+      AlarmName: `${names.service}-target-5xx`,
       MetricName: 'HTTPCode_Target_5XX_Count',
     });
     service(env).hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: `fargate-app-${env}-service-unhealthy-targets`,
+      AlarmName: `${names.service}-unhealthy-targets`,
       MetricName: 'UnHealthyHostCount',
     });
   });
 
   test('drains targets in 20 seconds and checks health every 10 seconds, healthy after 2', () => {
     service(env).hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      HealthCheckPath: '/health',
+      HealthCheckPath: c.healthCheckPath,
       HealthCheckIntervalSeconds: 10,
       HealthyThresholdCount: 2,
       TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '20' }]),
@@ -149,29 +156,71 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
     const ingress = service(env).findResources('AWS::EC2::SecurityGroupIngress');
     const rules = Object.values(ingress).map((r) => r.Properties);
     expect(rules).toHaveLength(1);
-    expect(rules[0]).toMatchObject({ FromPort: 8080, ToPort: 8080, IpProtocol: 'tcp' });
+    expect(rules[0]).toMatchObject({ FromPort: c.containerPort, ToPort: c.containerPort, IpProtocol: 'tcp' });
     expect(rules[0].SourceSecurityGroupId).toBeDefined();
   });
 
   test('uses the configured port for the container, target group, health check and PORT', () => {
     const container = firstOf(service(env), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
-    expect(container.PortMappings[0].ContainerPort).toBe(8080);
-    expect(container.Environment).toContainEqual({ Name: 'PORT', Value: '8080' });
-    service(env).hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 8080, HealthCheckPort: '8080' });
+    expect(container.PortMappings[0].ContainerPort).toBe(c.containerPort);
+    expect(container.Environment).toContainEqual({ Name: 'PORT', Value: String(c.containerPort) });
+    service(env).hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: c.containerPort,
+      HealthCheckPort: String(c.containerPort),
+    });
   });
 
-  test('scales on CPU and on requests per target', () => {
+  test('scales on CPU', () => {
     service(env).hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({
         PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+        TargetValue: c.cpuTargetPercent,
       }),
     });
-    service(env).hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
-        PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget' }),
-        TargetValue: 1000,
-      }),
+  });
+
+  test('scales on requests per target when rolling (blue/green swaps the target group)', () => {
+    const requestPolicies = Object.values(service(env).findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).filter(
+      (p) =>
+        p.Properties.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType ===
+        'ALBRequestCountPerTarget',
+    );
+    if (c.deploymentStrategy === 'ROLLING') {
+      expect(requestPolicies.map((p) => p.Properties.TargetTrackingScalingPolicyConfiguration.TargetValue)).toEqual([
+        c.requestsPerTargetPerMinute,
+      ]);
+    } else {
+      expect(requestPolicies).toEqual([]);
+    }
+  });
+
+  test('runs on Fargate Spot only when configured', () => {
+    service(env).hasResourceProperties('AWS::ECS::Service', {
+      CapacityProviderStrategy: [{ CapacityProvider: c.useFargateSpot ? 'FARGATE_SPOT' : 'FARGATE', Weight: 1 }],
     });
+  });
+
+  test('protects the load balancer from deletion in prod only', () => {
+    service(env).hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: String(c.envName === 'prod') }]),
+    });
+  });
+
+  test(`follows its network profile`, () => {
+    const svc = firstOf(service(env), 'AWS::ECS::Service');
+    const subnets = service(env).findResources('AWS::EC2::Subnet');
+    const taskSubnetTypes = svc.NetworkConfiguration.AwsvpcConfiguration.Subnets.map(
+      (ref: any) => subnets[ref.Ref].Properties.Tags.find((t: any) => t.Key === 'aws-cdk:subnet-type').Value,
+    );
+    if (c.networkProfile === 'public') {
+      service(env).resourceCountIs('AWS::EC2::NatGateway', 0);
+      expect(svc.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('ENABLED');
+      expect(taskSubnetTypes).toEqual(['Public', 'Public']);
+    } else {
+      service(env).resourceCountIs('AWS::EC2::NatGateway', c.natGateways);
+      expect(svc.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('DISABLED');
+      expect(taskSubnetTypes).toEqual(['Private', 'Private']);
+    }
   });
 
   test('sends every alarm to the SNS topic', () => {
@@ -191,8 +240,6 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
 });
 
 describe('image tag parameter', () => {
-  const desired = { dev: 1, prod: 2 } as const;
-
   test.each(['dev', 'prod'] as const)('%s runs zero tasks with a zero scaling floor before any image exists', (env) => {
     const template = service(env).toJSON();
     const resolve = resolveConditions(template, {});
@@ -203,8 +250,10 @@ describe('image tag parameter', () => {
   test.each(['dev', 'prod'] as const)('%s runs the configured size once a tag is deployed', (env) => {
     const template = service(env).toJSON();
     const resolve = resolveConditions(template, { ImageTag: '3f2c1a9e0b7d4c6a8e5f1b2d3c4a5e6f7a8b9c0d' });
-    expect(resolve(firstOf(service(env), 'AWS::ECS::Service').DesiredCount)).toBe(desired[env]);
-    expect(resolve(firstOf(service(env), 'AWS::ApplicationAutoScaling::ScalableTarget').MinCapacity)).toBe(desired[env]);
+    expect(resolve(firstOf(service(env), 'AWS::ECS::Service').DesiredCount)).toBe(environments[env].desiredCount);
+    expect(resolve(firstOf(service(env), 'AWS::ApplicationAutoScaling::ScalableTarget').MinCapacity)).toBe(
+      environments[env].desiredCount,
+    );
   });
 
   test('defaults to the no-image value and rejects tags ECR would reject', () => {
@@ -218,37 +267,17 @@ describe('image tag parameter', () => {
   });
 });
 
-describe('network profiles', () => {
+describe('the shipped profiles', () => {
   test('dev has no NAT gateway and gives tasks public IPs', () => {
+    expect(environments.dev).toMatchObject({ networkProfile: 'public', natGateways: 0 });
     service('dev').resourceCountIs('AWS::EC2::NatGateway', 0);
-    service('dev').hasResourceProperties('AWS::ECS::Service', {
-      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
-    });
   });
 
-  test('prod runs its tasks in private subnets behind two NAT gateways', () => {
-    service('prod').resourceCountIs('AWS::EC2::NatGateway', 2);
-    const svc = firstOf(service('prod'), 'AWS::ECS::Service');
-    expect(svc.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('DISABLED');
-    const subnets = service('prod').findResources('AWS::EC2::Subnet');
-    for (const ref of svc.NetworkConfiguration.AwsvpcConfiguration.Subnets) {
-      expect(subnets[ref.Ref].Properties.Tags).toContainEqual({ Key: 'aws-cdk:subnet-type', Value: 'Private' });
-    }
-  });
-
-  test('prod protects its load balancer from deletion', () => {
-    service('prod').hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
-      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
-    });
-  });
-
-  test('dev runs on Fargate Spot and prod on Fargate', () => {
-    service('dev').hasResourceProperties('AWS::ECS::Service', {
-      CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
-    });
-    service('prod').hasResourceProperties('AWS::ECS::Service', {
-      CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
-    });
+  test('prod runs its tasks in private subnets behind NAT gateways', () => {
+    expect(environments.prod).toMatchObject({ networkProfile: 'private' });
+    expect(firstOf(service('prod'), 'AWS::ECS::Service').NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe(
+      'DISABLED',
+    );
   });
 });
 
@@ -289,6 +318,28 @@ describe('a customised environment (domain, blue/green, x86, port 9000)', () => 
     expect(container.HealthCheck.Command[3]).toContain('127.0.0.1:9000/health');
     t().hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9000, HealthCheckPort: '9000' });
     t().hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 9000, ToPort: 9000 });
+  });
+
+  test('passes extra variables and Secrets Manager secrets to the container', () => {
+    const container = firstOf(t(), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
+    expect(container.Environment).toContainEqual({ Name: 'FEATURE_X', Value: 'on' });
+    expect(container.Secrets.map((x: any) => x.Name)).toEqual(['DATABASE_URL', 'API_KEY']);
+    expect(JSON.stringify(container.Secrets[1].ValueFrom)).toContain(':secret:orders/api:key::');
+  });
+
+  test('lets the execution role read exactly those secrets', () => {
+    const statements = Object.values(t().findResources('AWS::IAM::Policy')).flatMap(
+      (p: any) => p.Properties.PolicyDocument.Statement,
+    );
+    const reads = statements.filter((x: any) => [x.Action].flat().includes('secretsmanager:GetSecretValue'));
+    const resources = reads.flatMap((x: any) => [x.Resource].flat()).map((r: unknown) => JSON.stringify(r));
+    expect(resources).toHaveLength(2);
+    expect(resources.join()).toContain('secret:orders/database-url-??????');
+    expect(resources.join()).toContain('secret:orders/api-??????');
+  });
+
+  test('synthesizes with zero unacknowledged cdk-nag findings', () => {
+    expect(custom.validationReport.pluginReports).toEqual([]);
   });
 
   test('subscribes the alarm email', () => {
