@@ -60,8 +60,8 @@ export class DeliveryPipeline extends Construct {
     const key = new kms.Key(this, 'Key', {
       description: `Pipeline artifacts, build logs and notifications (${props.envName})`,
       enableKeyRotation: true,
-      removalPolicy: cdk.RemovalPolicy.DESTROY,
-      pendingWindow: cdk.Duration.days(7),
+      // Retained with the artifact bucket: a deleted key would leave the retained artifacts unreadable.
+      removalPolicy: cdk.RemovalPolicy.RETAIN,
     });
     key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`));
     key.grant(new iam.ServicePrincipal('codestar-notifications.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');

@@ -44,6 +44,8 @@ export class Network extends Construct {
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.logRetention,
       encryptionKey: props.logKey,
+      // Its key goes with the stack, so the logs go too rather than linger unreadable.
+      removalPolicy: cdk.RemovalPolicy.DESTROY,
     });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(props.cidr),

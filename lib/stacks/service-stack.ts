@@ -134,6 +134,7 @@ export class ServiceStack extends cdk.Stack {
     });
     new cdk.CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
     new cdk.CfnOutput(this, 'ServiceName', { value: this.service.serviceName });
+    new cdk.CfnOutput(this, 'AppLogGroup', { description: 'aws logs tail <this> --follow', value: logGroup.logGroupName });
     new cdk.CfnOutput(this, 'DeployedImageTag', { description: 'Image tag this stack runs', value: imageTag.valueAsString });
     new cdk.CfnOutput(this, 'DashboardUrl', {
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${monitoring.dashboard.dashboardName}`,
