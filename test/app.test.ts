@@ -40,9 +40,11 @@ test('fails when the environment is unknown, with one clear line, no stack trace
   const result = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'bin/fargate-app-template.ts'], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_CONTEXT, env: 'staging' }) },
+    env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_CONTEXT, env: 'nosuchenv' }) },
   });
   expect(result.status).toBe(1);
-  expect(result.stderr).toBe("Invalid configuration:\nenv: 'staging' is not a configured environment; use one of dev, prod\n");
+  expect(result.stderr).toBe(
+    `Invalid configuration:\nenv: 'nosuchenv' is not a configured environment; use one of ${Object.keys(environments).join(', ')}\n`,
+  );
   expect(fs.readdirSync(outdir)).toEqual([]);
 });

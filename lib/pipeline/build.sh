@@ -6,7 +6,7 @@
 #      IMAGE_TAG        the commit SHA: tags are immutable, there is no `latest`
 #      AWS_REGION
 #      TARGET_PLATFORM  linux/arm64 or linux/amd64, the task's CPU architecture (default linux/arm64)
-#      APP_DIR (app), CONTAINER_PORT (8080), HEALTH_PATH (/health),
+#      APP_DIR (app), CONTAINER_PORT (8080), HEALTH_PATH (/health), BUILDKIT_IMAGE (BuildKit from ECR Public),
 #      SMOKE_START_SECONDS (30), SMOKE_STOP_SECONDS (10), OUTPUT_ENV (pipeline.env)
 # Out: OUTPUT_ENV with IMAGE_TAG, IMAGE_DIGEST and IMAGE_URI, which the buildspec exports as pipeline variables.
 # Any failure exits non-zero with one line on stderr, prefixed `build:`.
@@ -57,7 +57,10 @@ if [[ "$existing" == sha256:* ]]; then
 fi
 
 # 2. Build the test target (unit tests run inside it), then the release target, sharing an ECR-backed layer cache.
-docker buildx inspect ci >/dev/null 2>&1 || docker buildx create --name ci --driver docker-container >/dev/null
+# BuildKit's own image comes from ECR Public too: Docker Hub rate-limits CodeBuild's shared addresses.
+buildkit_image="${BUILDKIT_IMAGE:-public.ecr.aws/vend/moby/buildkit:buildx-stable-1}"
+docker buildx inspect ci >/dev/null 2>&1 ||
+  docker buildx create --name ci --driver docker-container --driver-opt "image=$buildkit_image" >/dev/null
 docker buildx build --builder ci --platform "$platform" --target test --cache-from "$cache" --progress plain "$app_dir" ||
   fail "the unit tests failed in the Dockerfile's test stage (their output is above)"
 docker buildx build --builder ci --platform "$platform" --target release --cache-from "$cache" \

@@ -48,7 +48,9 @@ describe('the shipped environments', () => {
 
 describe('validation', () => {
   test('fails when the environment is unknown', () => {
-    expect(() => loadConfig('staging')).toThrow("env: 'staging' is not a configured environment; use one of dev, prod");
+    expect(() => loadConfig('nosuchenv')).toThrow(
+      `env: 'nosuchenv' is not a configured environment; use one of ${Object.keys(environments).join(', ')}`,
+    );
   });
 
   test('fails when envName does not match its key', () => {

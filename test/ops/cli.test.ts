@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { environments } from '../../lib/config';
 import { EXIT } from '../../lib/ops/errors';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -35,7 +36,9 @@ test.each([
 });
 
 test('an unknown environment is a usage error', () => {
-  const result = runWithoutCredentials('bin/status.ts', ['--env', 'staging']);
+  const result = runWithoutCredentials('bin/status.ts', ['--env', 'nosuchenv']);
   expect(result.status).toBe(EXIT.USAGE);
-  expect(result.stderr).toBe("error: env: 'staging' is not a configured environment; use one of dev, prod\n");
+  expect(result.stderr).toBe(
+    `error: env: 'nosuchenv' is not a configured environment; use one of ${Object.keys(environments).join(', ')}\n`,
+  );
 });

@@ -77,6 +77,11 @@ describe('build.sh', () => {
     expect(builds[1]).toContain(`--tag 123456789012.dkr.ecr.eu-west-1.amazonaws.com/images:${TAG}`);
   });
 
+  test('runs BuildKit from ECR Public, not Docker Hub', () => {
+    const create = run('build.sh', BUILD_ENV).calls.find((c) => c.startsWith('docker buildx create'));
+    expect(create).toContain('--driver-opt image=public.ecr.aws/');
+  });
+
   test('pushes only the commit tag, never latest', () => {
     const pushes = run('build.sh', BUILD_ENV).calls.filter((c) => c.startsWith('docker push'));
     expect(pushes).toEqual([`docker push 123456789012.dkr.ecr.eu-west-1.amazonaws.com/images:${TAG}`]);

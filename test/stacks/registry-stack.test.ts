@@ -55,17 +55,22 @@ describe.each(['dev', 'prod'])('%s registry stack', (env) => {
   });
 });
 
-test('prod retains its repositories and has termination protection', () => {
-  registry('prod').hasResource('AWS::ECR::Repository', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-  registry('prod').hasResource('AWS::CodeCommit::Repository', { DeletionPolicy: 'Retain' });
-  expect(synthesized('prod').artifact('registry').properties.terminationProtection).toBe(true);
-});
+describe.each(['dev', 'prod'])('%s removal policy', (env) => {
+  const c = environments[env];
+  const retain = c.removalPolicy === 'retain';
 
-test('dev opts into deleting its repositories, images included', () => {
-  registry('dev').hasResource('AWS::ECR::Repository', {
-    DeletionPolicy: 'Delete',
-    Properties: Match.objectLike({ EmptyOnDelete: true }),
+  test(retain ? 'retains the image repository' : 'deletes the image repository, images included', () => {
+    registry(env).hasResource('AWS::ECR::Repository', {
+      DeletionPolicy: retain ? 'Retain' : 'Delete',
+      Properties: retain ? Match.not(Match.objectLike({ EmptyOnDelete: true })) : Match.objectLike({ EmptyOnDelete: true }),
+    });
   });
-  registry('dev').hasResource('AWS::CodeCommit::Repository', { DeletionPolicy: 'Delete' });
-  expect(synthesized('dev').artifact('registry').properties.terminationProtection).toBeFalsy();
+
+  (c.pipeline.source.kind === 'codecommit' ? test : test.skip)(`${retain ? 'retains' : 'deletes'} the source repository`, () => {
+    registry(env).hasResource('AWS::CodeCommit::Repository', { DeletionPolicy: retain ? 'Retain' : 'Delete' });
+  });
+
+  test(`${retain ? 'has' : 'has no'} termination protection`, () => {
+    expect(Boolean(synthesized(env).artifact('registry').properties.terminationProtection)).toBe(retain);
+  });
 });
