@@ -46,7 +46,12 @@ export const FIELD_DOCS: readonly FieldDoc[] = [
     bad: 'arm',
   },
   { field: 'gunicornWorkers', type: 'number', allowed: '1–32 worker processes per task', bad: 0 },
-  { field: 'desiredCount', type: 'number', allowed: 'tasks once an image exists; between min and max capacity', bad: 5 },
+  {
+    field: 'desiredCount',
+    type: 'number',
+    allowed: 'tasks once an image exists, between min and max capacity; each deploy starts from it, then autoscaling adjusts',
+    bad: 5,
+  },
   { field: 'minCapacity', type: 'number', allowed: 'autoscaling floor once an image exists; ≤ maxCapacity', bad: 3 },
   { field: 'maxCapacity', type: 'number', allowed: 'autoscaling ceiling, 1–1000', bad: 0 },
   { field: 'cpuTargetPercent', type: 'number', allowed: 'CPU target tracking, 10–90 %', bad: 95 },

@@ -10,8 +10,8 @@ export const SEED_EXCLUDES = [
   'cdk.out',
   'coverage',
   '.venv',
-  '**/__pycache__',
-  '**/.pytest_cache',
+  '__pycache__',
+  '.pytest_cache',
   'bench-results',
   '*.log',
 ];
@@ -36,7 +36,12 @@ export class SourceRepository extends Construct {
 
   constructor(scope: Construct, id: string, props: SourceRepositoryProps) {
     super(scope, id);
-    const seed = new s3assets.Asset(this, 'Seed', { path: props.seedDirectory, exclude: SEED_EXCLUDES });
+    // .gitignore semantics: a pattern without a slash matches at any depth.
+    const seed = new s3assets.Asset(this, 'Seed', {
+      path: props.seedDirectory,
+      exclude: SEED_EXCLUDES,
+      ignoreMode: cdk.IgnoreMode.GIT,
+    });
     this.repository = new codecommit.Repository(this, 'Repository', {
       repositoryName: props.repositoryName,
       description: 'Source of the service; every push to the pipeline branch deploys',
