@@ -25,9 +25,6 @@ export function configWith(name: string, overrides: ConfigOverrides = {}): Envir
 }
 
 export interface Synthesized {
-  readonly app: cdk.App;
-  readonly stacks: ReturnType<typeof buildApp>;
-  readonly assembly: ReturnType<cdk.App['synth']>;
   /** The stack's template, by stack key. */
   template(stack: keyof ReturnType<typeof buildApp>): Template;
   /** The findings of every validation plugin (cdk-nag packs and CloudFormation validation). */
@@ -43,12 +40,9 @@ export function synth(config: EnvironmentConfig): Synthesized {
   const validationReport = fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : { pluginReports: [] };
   const templates = new Map<string, Template>();
   return {
-    app,
-    stacks,
-    assembly,
     validationReport,
     template(key) {
-      if (!templates.has(key)) templates.set(key, Template.fromStack(stacks[key]));
+      if (!templates.has(key)) templates.set(key, Template.fromJSON(assembly.getStackByName(stacks[key].stackName).template));
       return templates.get(key)!;
     },
   };

@@ -227,6 +227,6 @@ function validateCidr(value: unknown, fail: (value: unknown, allowed: string) =>
   const isPrivate = a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
   if (!isPrivate) return fail(value, allowed);
   const address = ((a << 24) | (b << 16) | (c2 << 8) | d) >>> 0;
-  const hostMask = bits === 32 ? 0 : 0xffffffff >>> bits;
+  const hostMask = 0xffffffff >>> bits;
   if ((address & hostMask) !== 0) fail(value, `${allowed}; the address has host bits set for /${bits}`);
 }

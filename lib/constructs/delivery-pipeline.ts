@@ -256,16 +256,12 @@ export class DeliveryPipeline extends Construct {
         resources: [serviceStackArn],
       }),
     );
-    // CloudFormation updates the stack with the role `cdk deploy` gave it (the bootstrap's execution role).
-    const synthesizer = stack.synthesizer as cdk.DefaultStackSynthesizer;
-    const qualifier =
-      (synthesizer as unknown as { qualifier?: string }).qualifier ?? cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    // CloudFormation updates the stack with the role `cdk deploy` gave it: the bootstrap's execution role.
+    const executionRoleArn = (stack.synthesizer as cdk.DefaultStackSynthesizer).cloudFormationExecutionRoleArn;
     deploy.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
-        resources: [
-          `arn:${cdk.Aws.PARTITION}:iam::${cdk.Aws.ACCOUNT_ID}:role/cdk-${qualifier}-cfn-exec-role-${cdk.Aws.ACCOUNT_ID}-${cdk.Aws.REGION}`,
-        ],
+        resources: [cdk.Fn.sub(executionRoleArn)],
         conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
       }),
     );

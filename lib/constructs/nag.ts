@@ -15,13 +15,6 @@ export function acknowledgeGrantPolicy(role: iam.IRole): void {
   });
 }
 
-/** Acknowledges one `Resource::*` finding of AwsSolutions-IAM5 on a role's default policy, with the reason. */
-export function acknowledgeWildcardResource(role: iam.IRole, reason: string): void {
-  const policy = role.node.tryFindChild('DefaultPolicy') as IConstruct | undefined;
-  if (!policy) throw new Error(`acknowledgeWildcardResource: ${role.node.path} has no default policy`);
-  cdk.Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason });
-}
-
 /** The token-free form cdk-nag uses for a resource's ARN in IAM5 finding IDs: `<LogicalId.Arn>`. */
 export function nagArn(resource: IConstruct): string {
   const cfn = resource.node.defaultChild as cdk.CfnElement;

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { CpuArchitecture, DeploymentStrategyName } from '../config';
-import { acknowledgeGrantPolicy, acknowledgeWildcardResource } from './nag';
+import { acknowledgeGrantPolicy, acknowledgeWildcards } from './nag';
 
 /** Rollout timings. Together they bound one rolling wave; see `test/rollout-model.ts`. */
 export const ROLLOUT = {
@@ -142,18 +142,16 @@ export class WebService extends Construct {
       reason: "Only non-secret settings (PORT, APP_VERSION, GUNICORN_WORKERS); secrets belong in the container's `secrets`",
     });
     const executionRole = this.taskDefinition.obtainExecutionRole();
-    acknowledgeWildcardResource(
-      executionRole,
-      'ecr:GetAuthorizationToken has no resource-level permissions; every other statement names its resource',
-    );
+    acknowledgeWildcards(executionRole, {
+      'Resource::*': 'ecr:GetAuthorizationToken has no resource-level permissions; every other statement names its resource',
+      ...Object.fromEntries(
+        Object.values(props.secrets ?? {}).map((ref) => [
+          `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${ref.split(':')[0]}-??????`,
+          'Secrets Manager ends a secret ARN in 6 random characters; the secret name is fixed',
+        ]),
+      ),
+    });
     acknowledgeGrantPolicy(executionRole);
-    for (const ref of Object.values(props.secrets ?? {})) {
-      const name = ref.split(':')[0];
-      cdk.Validations.of(executionRole.node.findChild('DefaultPolicy')).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????]`,
-        reason: 'Secrets Manager ends a secret ARN in 6 random characters; the secret name is fixed',
-      });
-    }
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,

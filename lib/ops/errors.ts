@@ -1,3 +1,5 @@
+import { isThrottling } from './retry';
+
 /** Exit codes of the ops commands: each failure a script may want to tell apart has its own. */
 export const EXIT = {
   OK: 0,
@@ -23,24 +25,13 @@ export class OpsError extends Error {
   }
 }
 
-const THROTTLING = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ProvisionedThroughputExceededException',
-]);
-
 /** Turns an AWS SDK (or any) error into an OpsError with a next step. OpsErrors pass through. */
 export function explain(error: unknown, envName: string): OpsError {
   if (error instanceof OpsError) return error;
   const e = error as { name?: string; message?: string; Code?: string };
   const name = e?.name ?? e?.Code ?? '';
   const message = String(e?.message ?? error).split('\n')[0];
-  if (
-    name === 'CredentialsProviderError' ||
-    (/Could not load credentials|credential/i.test(message) && /load|provider|resolve/i.test(message))
-  ) {
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return new OpsError(
       'no AWS credentials found: run `aws sso login` (or `aws configure`), or set AWS_PROFILE, then retry',
       EXIT.NO_CREDENTIALS,
@@ -58,7 +49,7 @@ export function explain(error: unknown, envName: string): OpsError {
       EXIT.NO_CREDENTIALS,
     );
   }
-  if (THROTTLING.has(name)) {
+  if (isThrottling(error)) {
     return new OpsError(
       `AWS is throttling requests (${name}) even after retries: wait a minute and run the command again`,
       EXIT.THROTTLED,

@@ -1,4 +1,8 @@
-import { ListActionExecutionsCommand, ListPipelineExecutionsCommand } from '@aws-sdk/client-codepipeline';
+import {
+  ListActionExecutionsCommand,
+  ListPipelineExecutionsCommand,
+  type PipelineExecutionSummary,
+} from '@aws-sdk/client-codepipeline';
 import type { Clients } from './clients';
 import { retrying } from './retry';
 
@@ -26,13 +30,7 @@ export async function recentExecutions(clients: Clients, pipelineName: string, c
 async function describeExecution(
   clients: Clients,
   pipelineName: string,
-  summary: {
-    pipelineExecutionId?: string;
-    status?: string;
-    startTime?: Date;
-    trigger?: { triggerType?: string };
-    sourceRevisions?: { revisionId?: string }[];
-  },
+  summary: PipelineExecutionSummary,
 ): Promise<ExecutionInfo> {
   const id = summary.pipelineExecutionId ?? '';
   const actions = [];

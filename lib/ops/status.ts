@@ -1,6 +1,7 @@
 import { type EnvironmentConfig, stackNames } from '../config';
 import type { Clients } from './clients';
 import { EXIT, OpsError } from './errors';
+import { probeHealth } from './health';
 import { findImage, type ImageInfo, repositoryNameOf } from './images';
 import { type ExecutionInfo, recentExecutions } from './pipeline';
 import { describeService, primary, type ServiceInfo } from './service';
@@ -53,7 +54,7 @@ export async function gatherStatus(clients: Clients, config: EnvironmentConfig, 
     imageTag && repositoryUri ? findImage(clients, repositoryNameOf(repositoryUri), imageTag) : Promise.resolve(undefined),
     describeService(clients, service.outputs.ClusterName, service.outputs.ServiceName),
     pipeline?.outputs.PipelineName ? recentExecutions(clients, pipeline.outputs.PipelineName) : Promise.resolve([]),
-    url ? probe(fetchFn, `${url}${config.healthCheckPath}`) : Promise.resolve(undefined),
+    url ? probeHealth(fetchFn, `${url}${config.healthCheckPath}`) : Promise.resolve(undefined),
   ]);
   return {
     env: config.envName,
@@ -67,15 +68,6 @@ export async function gatherStatus(clients: Clients, config: EnvironmentConfig, 
     url,
     health,
   };
-}
-
-async function probe(fetchFn: typeof fetch, url: string): Promise<{ status: number | string; ok: boolean }> {
-  try {
-    const response = await fetchFn(url, { signal: AbortSignal.timeout(5000) });
-    return { status: response.status, ok: response.status === 200 };
-  } catch (error) {
-    return { status: (error as Error).message, ok: false };
-  }
 }
 
 /** A rollout has settled when one deployment is left and it has completed (or failed). */

@@ -2,6 +2,7 @@ import type { Clients } from './clients';
 import { retrying } from './retry';
 import { EXIT, OpsError } from './errors';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { probeHealth } from './health';
 import { runningDigests } from './service';
 import { describeStack } from './stack';
 
@@ -64,13 +65,8 @@ export async function verifyDeployment(clients: Clients, options: VerifyOptions)
   }
 
   for (;;) {
-    let status: number | string;
-    try {
-      status = (await fetchFn(url, { signal: AbortSignal.timeout(5000), redirect: 'follow' })).status;
-    } catch (error) {
-      status = (error as Error).message;
-    }
-    if (status === 200) {
+    const { status, ok } = await probeHealth(fetchFn, url);
+    if (ok) {
       log(`verify: ${url} answered 200`);
       return;
     }
