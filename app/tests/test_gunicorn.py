@@ -34,9 +34,32 @@ def free_port() -> int:
 
 
 class Server:
+    """A running gunicorn. Its stdout and stderr are drained as they come, so a full pipe never stalls it."""
+
     def __init__(self, process: subprocess.Popen[str], port: int) -> None:
         self.process = process
         self.port = port
+        self.lines: dict[str, list[str]] = {"out": [], "err": []}
+        self.readers = [
+            threading.Thread(target=self._drain, args=(stream, self.lines[name]), daemon=True)
+            for name, stream in (("out", process.stdout), ("err", process.stderr))
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    @staticmethod
+    def _drain(stream, lines: list[str]) -> None:
+        for line in stream:
+            lines.append(line.rstrip("\n"))
+
+    def output(self) -> list[str]:
+        """Every line gunicorn wrote to stdout, once it has exited."""
+        for reader in self.readers:
+            reader.join(timeout=5)
+        return self.lines["out"]
+
+    def booted_workers(self) -> int:
+        return sum("Booting worker" in line for line in self.lines["out"] + self.lines["err"])
 
     def get(self, path: str, timeout: float = 5) -> tuple[int, dict]:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as response:
@@ -65,16 +88,19 @@ def server() -> Iterator[Server]:
     )
     server = Server(process, port)
     deadline = time.monotonic() + 15
+    # Ready means every worker has booted (a signal mid-boot is another test) and /health answers.
     while True:
         try:
-            server.get("/health", timeout=1)
-            break
+            if server.booted_workers() >= int(env["GUNICORN_WORKERS"]):
+                server.get("/health", timeout=1)
+                break
         except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                out, err = process.communicate()
-                pytest.fail(f"gunicorn did not start:\n{out}\n{err}")
-            time.sleep(0.1)
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            pytest.fail("gunicorn did not start:\n" + "\n".join(server.output() + server.lines["err"]))
+        time.sleep(0.1)
     yield server
     if process.poll() is None:
         process.kill()
@@ -94,8 +120,8 @@ def test_health_answers(server: Server) -> None:
 def test_each_request_is_one_json_access_line(server: Server) -> None:
     server.get("/")
     server.process.send_signal(signal.SIGTERM)
-    out, _ = server.process.communicate(timeout=10)
-    access = [json.loads(line) for line in out.splitlines() if '"logger":"access"' in line]
+    server.process.wait(timeout=10)
+    access = [json.loads(line) for line in server.output() if '"logger":"access"' in line]
     assert [(a["method"], a["path"], a["status"]) for a in access][-1] == ("GET", "/", 200)
 
 
