@@ -83,16 +83,22 @@ export function synthesized(env: string): CliSynth {
   };
 }
 
-/** Evaluates a template's Fn::If/Condition for given parameter values: what CloudFormation would deploy. */
+/**
+ * Evaluates a template's Fn::If/Condition for given parameter values (and pseudo parameters such as `AWS::Region`):
+ * what CloudFormation would deploy. A value that resolves to AWS::NoValue comes back as undefined.
+ */
 export function resolveConditions(
   template: Record<string, any>,
   parameters: Record<string, string>,
 ): (value: unknown) => unknown {
-  const params: Record<string, string> = {};
+  const params: Record<string, string> = { 'AWS::Region': 'eu-west-1', 'AWS::Partition': 'aws', ...parameters };
   for (const [name, p] of Object.entries<any>(template.Parameters ?? {})) params[name] = parameters[name] ?? p.Default;
+  /** AWS::NoValue drops the property or list item it stands for, as CloudFormation does. */
+  const NO_VALUE = Symbol('AWS::NoValue');
   const evalExpr = (e: any): any => {
     if (e === null || typeof e !== 'object') return e;
-    if (Array.isArray(e)) return e.map(evalExpr);
+    if (Array.isArray(e)) return e.map(evalExpr).filter((v) => v !== NO_VALUE);
+    if ('Ref' in e && e.Ref === 'AWS::NoValue') return NO_VALUE;
     if ('Ref' in e && e.Ref in params) return params[e.Ref];
     if ('Fn::Equals' in e) return evalExpr(e['Fn::Equals'][0]) === evalExpr(e['Fn::Equals'][1]);
     if ('Fn::Not' in e) return !evalExpr(e['Fn::Not'][0]);
@@ -103,7 +109,14 @@ export function resolveConditions(
       const [cond, yes, no] = e['Fn::If'];
       return evalExpr(evalExpr(template.Conditions[cond]) ? yes : no);
     }
-    return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, evalExpr(v)]));
+    return Object.fromEntries(
+      Object.entries(e)
+        .map(([k, v]) => [k, evalExpr(v)])
+        .filter(([, v]) => v !== NO_VALUE),
+    );
   };
-  return evalExpr;
+  return (value) => {
+    const resolved = evalExpr(value);
+    return resolved === NO_VALUE ? undefined : resolved;
+  };
 }

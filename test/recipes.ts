@@ -47,6 +47,9 @@ function copyProject(): string {
     fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  // The CodeCommit seed is what git tracks: the copy is a work tree of its own, its files staged.
+  execFileSync('git', ['init', '-q'], { cwd: dir });
+  execFileSync('git', ['add', '-A'], { cwd: dir });
   return dir;
 }
 

@@ -6,11 +6,14 @@ import type { EnvironmentConfig } from './types';
  */
 const dev: EnvironmentConfig = {
   envName: 'dev',
+  production: false,
   appName: 'fargate-app',
   cpu: 256,
   memoryLimitMiB: 512,
   cpuArchitecture: 'ARM64',
   gunicornWorkers: 2,
+  // 2 × 8 served the most at 0.25 vCPU, measured (docs/app-limits.md §4).
+  gunicornThreads: 8,
   desiredCount: 1,
   minCapacity: 1,
   maxCapacity: 2,
@@ -21,6 +24,8 @@ const dev: EnvironmentConfig = {
   networkProfile: 'public',
   natGateways: 0,
   vpcCidr: '10.10.0.0/16',
+  // No domain yet: plain HTTP on the load balancer's name. Set `domain` (and drop this) for HTTPS.
+  allowPlainHttp: true,
   useFargateSpot: true,
   deploymentStrategy: 'ROLLING',
   logRetentionDays: 14,
@@ -40,11 +45,14 @@ const dev: EnvironmentConfig = {
  */
 const prod: EnvironmentConfig = {
   envName: 'prod',
+  production: true,
   appName: 'fargate-app',
   cpu: 512,
   memoryLimitMiB: 1024,
   cpuArchitecture: 'ARM64',
   gunicornWorkers: 2,
+  // 2 × 16 served the most at 0.5 vCPU, measured (docs/app-limits.md §4).
+  gunicornThreads: 16,
   desiredCount: 2,
   minCapacity: 2,
   maxCapacity: 6,
@@ -55,6 +63,8 @@ const prod: EnvironmentConfig = {
   networkProfile: 'private',
   natGateways: 2,
   vpcCidr: '10.20.0.0/16',
+  // A template cannot ship your domain. Before real traffic, set `domain` (HTTPS, HTTP redirects) and drop this.
+  allowPlainHttp: true,
   useFargateSpot: false,
   deploymentStrategy: 'ROLLING',
   logRetentionDays: 90,

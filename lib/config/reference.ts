@@ -24,11 +24,20 @@ const CONNECTION = {
     branch: 'main',
   },
 };
-const DOMAIN = { domain: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com' } };
+const DOMAIN = {
+  domain: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com' },
+  allowPlainHttp: undefined,
+};
 
 /** Every field of `EnvironmentConfig`; a test fails when one is missing. */
 export const FIELD_DOCS: readonly FieldDoc[] = [
   { field: 'envName', type: 'string', allowed: "the environment's key: 2–16 lower-case letters and digits", bad: 'Dev' },
+  {
+    field: 'production',
+    type: 'boolean',
+    allowed: 'holds production data and traffic: retain, termination and deletion protection, no Spot',
+    bad: 'yes',
+  },
   {
     field: 'appName',
     type: 'string',
@@ -45,7 +54,18 @@ export const FIELD_DOCS: readonly FieldDoc[] = [
     allowed: 'task, build and image architecture (Graviton by default)',
     bad: 'arm',
   },
-  { field: 'gunicornWorkers', type: 'number', allowed: '1–32 worker processes per task', bad: 0 },
+  {
+    field: 'gunicornWorkers',
+    type: 'number',
+    allowed: '1–32 worker processes per task; each is budgeted 64 MiB (plus one for the arbiter) within half the memory',
+    bad: 0,
+  },
+  {
+    field: 'gunicornThreads',
+    type: 'number',
+    allowed: '1–32 threads per worker; workers × threads requests run at once per task (docs/app-limits.md)',
+    bad: 0,
+  },
   {
     field: 'desiredCount',
     type: 'number',
@@ -83,6 +103,18 @@ export const FIELD_DOCS: readonly FieldDoc[] = [
     bad: 'app.example.com',
   },
   {
+    field: 'allowPlainHttp',
+    type: 'boolean?',
+    allowed: 'serve plain HTTP on the ALB name: required without a domain, refused with one',
+    bad: 'yes',
+  },
+  {
+    field: 'egressTcpPorts',
+    type: "number[] \\| 'all'?",
+    allowed: 'TCP ports tasks may connect out to; default `[443]` (ECR, logs, secrets)',
+    bad: [0],
+  },
+  {
     field: 'domain.hostedZoneId',
     type: 'string',
     allowed: 'Route 53 hosted zone ID (given, not looked up)',
@@ -113,7 +145,7 @@ export const FIELD_DOCS: readonly FieldDoc[] = [
   {
     field: 'removalPolicy',
     type: "'retain' \\| 'destroy'",
-    allowed: 'repositories on stack deletion; `prod` must retain',
+    allowed: 'repositories on stack deletion; `production` must retain',
     bad: 'snapshot',
   },
   { field: 'imagesToKeep', type: 'number', allowed: 'tagged images ECR keeps, 1–1000', bad: 0 },

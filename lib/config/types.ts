@@ -72,6 +72,11 @@ export interface PipelineConfig {
 export interface EnvironmentConfig {
   /** Environment name: lower-case letters and digits, used in stack names (`<appName>-<envName>-service`). */
   readonly envName: string;
+  /**
+   * This environment holds production data and traffic. Every protection follows this flag, never the environment's
+   * name: repositories retained, termination and deletion protection, no Fargate Spot.
+   */
+  readonly production: boolean;
   /** Application name: lower-case letters, digits and hyphens, used in stack and resource names. */
   readonly appName: string;
   /**
@@ -93,6 +98,11 @@ export interface EnvironmentConfig {
   readonly cpuArchitecture: CpuArchitecture;
   /** gunicorn worker processes per task. Fargate's `os.cpu_count()` reports the host, so this is set explicitly. */
   readonly gunicornWorkers: number;
+  /**
+   * Threads per gunicorn worker. `gunicornWorkers × gunicornThreads` is the number of requests one task serves at
+   * once; the next request waits for a free thread (see docs/app-limits.md).
+   */
+  readonly gunicornThreads: number;
 
   /** Tasks the service runs once it has an image. With no image yet it runs zero. */
   readonly desiredCount: number;
@@ -119,9 +129,21 @@ export interface EnvironmentConfig {
 
   /**
    * A custom domain, served over HTTPS.
-   * @default - HTTP only, on the load balancer's own DNS name
+   * @default - no domain: then `allowPlainHttp` must say that plain HTTP is intended
    */
   readonly domain?: DomainConfig;
+  /**
+   * Serve plain HTTP on the load balancer's own DNS name, with no TLS. Required, as an explicit choice, when there is
+   * no `domain`; refused when there is one (HTTP then only redirects to HTTPS).
+   * @default false
+   */
+  readonly allowPlainHttp?: boolean;
+  /**
+   * TCP ports the tasks may connect out to, anywhere, or `'all'`. 443 reaches ECR, CloudWatch Logs and Secrets Manager;
+   * add your database's port, for example.
+   * @default [443]
+   */
+  readonly egressTcpPorts?: readonly number[] | 'all';
 
   /** Run tasks on Fargate Spot (up to 70% cheaper, may be interrupted with two minutes' notice). */
   readonly useFargateSpot: boolean;

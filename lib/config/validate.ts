@@ -48,7 +48,23 @@ const BRANCH = /^(?!\/|.*([/.]\.|\/\/|@\{|\\|\.lock$|[/.]$))[^\s~^:?*[\x00-\x1f\
 const ENV_VAR = /^[A-Z_][A-Z0-9_]{0,127}$/;
 const SECRET_REF = /^[A-Za-z0-9/_+=.@-]{1,512}(:[A-Za-z0-9_.-]{1,128})?$/;
 /** Variables the task definition sets itself. */
-export const RESERVED_VARIABLES = ['PORT', 'APP_VERSION', 'GUNICORN_WORKERS'];
+export const RESERVED_VARIABLES = [
+  'PORT',
+  'APP_VERSION',
+  'APP_NAME',
+  'GUNICORN_WORKERS',
+  'GUNICORN_THREADS',
+  'TRUSTED_PROXY_CIDRS',
+  'FORWARDED_ALLOW_IPS',
+];
+/**
+ * Memory budgeted per gunicorn process (each worker, plus the arbiter). A worker of the bundled app measured 32–33 MiB
+ * RSS, whatever its thread count (docs/app-limits.md); the budget doubles that, and leaves the rest of the task's
+ * memory to a fork's own code and caches.
+ */
+export const MIB_PER_GUNICORN_PROCESS = 64;
+/** The share of the task's memory the gunicorn processes' budget may take. */
+export const MEMORY_SHARE_FOR_GUNICORN = 0.5;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 function range(from: number, to: number, step: number): number[] {
@@ -97,7 +113,19 @@ export function validateConfig(name: string, c: EnvironmentConfig): EnvironmentC
     fail('memoryLimitMiB', c.memoryLimitMiB, `with cpu ${c.cpu} use one of ${memories.join(', ')}`);
   }
   oneOf('cpuArchitecture', c.cpuArchitecture, ARCHITECTURES);
-  int('gunicornWorkers', c.gunicornWorkers, 1, 32);
+  const workersOk = int('gunicornWorkers', c.gunicornWorkers, 1, 32);
+  int('gunicornThreads', c.gunicornThreads, 1, 32);
+  if (workersOk && memories?.includes(c.memoryLimitMiB)) {
+    const needed = (c.gunicornWorkers + 1) * MIB_PER_GUNICORN_PROCESS;
+    if (needed > c.memoryLimitMiB * MEMORY_SHARE_FOR_GUNICORN) {
+      const most = Math.floor((c.memoryLimitMiB * MEMORY_SHARE_FOR_GUNICORN) / MIB_PER_GUNICORN_PROCESS) - 1;
+      fail(
+        'gunicornWorkers',
+        c.gunicornWorkers,
+        `with memoryLimitMiB ${c.memoryLimitMiB} use at most ${Math.max(most, 0)} (each process is budgeted ${MIB_PER_GUNICORN_PROCESS} MiB, plus the arbiter, within ${MEMORY_SHARE_FOR_GUNICORN * 100}% of the task's memory), or raise memoryLimitMiB`,
+      );
+    }
+  }
 
   // Capacity.
   const minOk = int('minCapacity', c.minCapacity, 1, 1000);
@@ -124,6 +152,30 @@ export function validateConfig(name: string, c: EnvironmentConfig): EnvironmentC
     int('natGateways', c.natGateways, 1, 2);
   }
   validateCidr(c.vpcCidr, (v, allowed) => fail('vpcCidr', v, allowed));
+
+  if (c.allowPlainHttp !== undefined && typeof c.allowPlainHttp !== 'boolean') {
+    fail('allowPlainHttp', c.allowPlainHttp, 'use true or false, or leave it unset');
+  } else if (c.domain === undefined && c.allowPlainHttp !== true) {
+    fail(
+      'domain',
+      c.domain,
+      "set a domain to serve HTTPS, or set allowPlainHttp: true to serve plain HTTP (no TLS) on the load balancer's name",
+    );
+  } else if (c.domain !== undefined && c.allowPlainHttp === true) {
+    fail('allowPlainHttp', c.allowPlainHttp, 'with a domain, HTTP only redirects to HTTPS; remove allowPlainHttp');
+  }
+  if (c.egressTcpPorts !== undefined && c.egressTcpPorts !== 'all') {
+    const ports = c.egressTcpPorts as unknown;
+    if (
+      !Array.isArray(ports) ||
+      ports.length === 0 ||
+      ports.length > 16 ||
+      new Set(ports).size !== ports.length ||
+      ports.some((p) => typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535)
+    ) {
+      fail('egressTcpPorts', ports, "use 1 to 16 distinct TCP ports such as [443, 5432], or 'all'");
+    }
+  }
 
   if (c.domain !== undefined && (typeof c.domain !== 'object' || c.domain === null)) {
     fail('domain', c.domain, 'use { hostedZoneId, zoneName, recordName }, or leave it unset');
@@ -153,8 +205,24 @@ export function validateConfig(name: string, c: EnvironmentConfig): EnvironmentC
   oneOf('deploymentStrategy', c.deploymentStrategy, STRATEGIES);
   oneOf('logRetentionDays', c.logRetentionDays, LOG_RETENTION_DAYS);
   oneOf('removalPolicy', c.removalPolicy, REMOVAL_POLICIES);
-  if (name === 'prod' && c.removalPolicy === 'destroy') {
-    fail('removalPolicy', c.removalPolicy, "production images and source must survive a stack deletion; use 'retain'");
+  if (typeof c.production !== 'boolean') {
+    fail('production', c.production, 'use true for an environment that holds production data and traffic, else false');
+  } else if (c.production) {
+    // Safety follows this flag, whatever the environment is called.
+    if (c.removalPolicy === 'destroy') {
+      fail(
+        'removalPolicy',
+        c.removalPolicy,
+        "production images and source must survive a stack deletion (production: true); use 'retain'",
+      );
+    }
+    if (c.useFargateSpot === true) {
+      fail(
+        'useFargateSpot',
+        c.useFargateSpot,
+        "Spot tasks can all be reclaimed at once, two minutes' notice; production: true needs false",
+      );
+    }
   }
   int('imagesToKeep', c.imagesToKeep, 1, 1000);
   const names: string[] = [];

@@ -69,7 +69,12 @@ export class DeliveryPipeline extends Construct {
     this.artifactBucket = new s3.Bucket(this, 'Artifacts', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: key,
-      bucketKeyEnabled: true,
+      // No S3 Bucket Key: every object read and write then calls KMS with this key, and CloudTrail records each KMS call
+      // as a management event, with the object's ARN in the encryption context
+      // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context,
+      // https://docs.aws.amazon.com/kms/latest/developerguide/logging-using-cloudtrail.html). A Bucket Key would batch
+      // those calls and lose the per-object record. The cost is one KMS request per artifact access.
+      bucketKeyEnabled: false,
       enforceSSL: true,
       versioned: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -84,10 +89,15 @@ export class DeliveryPipeline extends Construct {
       removalPolicy: cdk.RemovalPolicy.RETAIN,
     });
     cdk.Validations.of(this.artifactBucket).acknowledge(
-      { id: 'AwsSolutions-S1', reason: 'Pipeline artifacts are written only by this pipeline; CloudTrail records their access' },
+      {
+        id: 'AwsSolutions-S1',
+        reason:
+          "Each object access calls KMS with this bucket's key (no Bucket Key), and CloudTrail records KMS calls as management events with the object ARN",
+      },
       {
         id: 'NIST.800.53.R5-S3BucketLoggingEnabled',
-        reason: 'Pipeline artifacts are written only by this pipeline; CloudTrail records their access',
+        reason:
+          "Each object access calls KMS with this bucket's key (no Bucket Key), and CloudTrail records KMS calls as management events with the object ARN",
       },
       {
         id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
@@ -230,9 +240,10 @@ export class DeliveryPipeline extends Construct {
       this.pipeline.addStage({
         stageName: 'Approve',
         actions: [
+          // Announced once, by the notification rule below (MANUAL_APPROVAL_NEEDED); a notificationTopic here would
+          // send the same approval a second time.
           new actions.ManualApprovalAction({
             actionName: 'Approve',
-            notificationTopic: this.topic,
             additionalInformation: `Deploy image ${imageTag} (${imageDigest}) to ${props.envName}?`,
           }),
         ],
@@ -258,6 +269,21 @@ export class DeliveryPipeline extends Construct {
     );
     // CloudFormation updates the stack with the role `cdk deploy` gave it: the bootstrap's execution role.
     const executionRoleArn = (stack.synthesizer as cdk.DefaultStackSynthesizer).cloudFormationExecutionRoleArn;
+    // The Service stack has an SSM-typed BootstrapVersion parameter, which CloudFormation resolves with the caller's
+    // credentials on every update-stack; the CDK bootstrap template grants its own deploy role exactly this read
+    // (aws/aws-cdk#20959).
+    const qualifier =
+      (stack.synthesizer as cdk.DefaultStackSynthesizer).bootstrapQualifier ?? cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    const bootstrapVersionParameter = cdk.DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER.replace(
+      '${Qualifier}',
+      qualifier,
+    );
+    deploy.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameters'],
+        resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: bootstrapVersionParameter.slice(1) })],
+      }),
+    );
     deploy.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
@@ -284,7 +310,8 @@ export class DeliveryPipeline extends Construct {
       spec: {
         version: '0.2',
         phases: {
-          install: { 'runtime-versions': { nodejs: '20' }, commands: ['npm ci --no-audit --no-fund'] },
+          // Node.js 20 reached end of life in 2026-04; both CodeBuild AL2023 images offer 22.
+          install: { 'runtime-versions': { nodejs: '22' }, commands: ['npm ci --no-audit --no-fund'] },
           build: { commands: ['npx tsx bin/verify.ts --env "$ENV_NAME" --tag "$IMAGE_TAG" --digest "$IMAGE_DIGEST"'] },
         },
       },
@@ -311,13 +338,17 @@ export class DeliveryPipeline extends Construct {
       ],
     });
 
-    // Failures notify the topic.
-    this.pipeline.notifyOn('Failures', this.topic, {
+    // Failures and pending approvals notify the topic. The rule is created only after the topic policy that lets
+    // CodeStar Notifications publish, or a fresh deploy can fail to create it (aws/aws-cdk#29484).
+    const rule = this.pipeline.notifyOn('Failures', this.topic, {
       events: [
         codepipeline.PipelineNotificationEvents.PIPELINE_EXECUTION_FAILED,
         codepipeline.PipelineNotificationEvents.MANUAL_APPROVAL_NEEDED,
       ],
     });
+    const topicPolicy = this.topic.node.tryFindChild('Policy');
+    if (!topicPolicy) throw new Error('DeliveryPipeline: the notification topic has no policy');
+    rule.node.addDependency(topicPolicy);
 
     // aws-cdk-lib's grants use action families and object wildcards on this pipeline's own bucket and key only.
     const bucketObjects = `Resource::${nagArn(this.artifactBucket)}/*`;

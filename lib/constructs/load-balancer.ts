@@ -21,9 +21,14 @@ export interface LoadBalancerProps {
   readonly accessLogRetentionDays: number;
   /**
    * Serve HTTPS on this domain, with an ACM certificate, and redirect HTTP to HTTPS.
-   * @default - HTTP only, on the load balancer's DNS name
+   * @default - no domain: `allowPlainHttp` must be true
    */
   readonly domain?: DomainConfig;
+  /**
+   * Serve plain HTTP on the load balancer's DNS name. The configuration's explicit choice when there is no domain.
+   * @default false
+   */
+  readonly allowPlainHttp?: boolean;
 }
 
 /**
@@ -135,13 +140,16 @@ export class LoadBalancer extends Construct {
       });
       this.url = `https://${props.domain.recordName}`;
     } else {
+      if (!props.allowPlainHttp) {
+        throw new Error(`${this.node.path}: no domain, and plain HTTP was not allowed; set domain, or allowPlainHttp: true`);
+      }
       this.listener = this.loadBalancer.addListener('Http', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         defaultAction: notFound,
       });
       const noDomain =
-        'No domain is configured, and an ACM certificate needs a name you own; set `domain` for HTTPS with an HTTP redirect';
+        "Plain HTTP is the configuration's explicit choice (allowPlainHttp: true, validated to need no domain); setting `domain` serves HTTPS and redirects HTTP";
       cdk.Validations.of(this.listener).acknowledge(
         { id: 'NIST.800.53.R5-ALBHttpToHttpsRedirection', reason: noDomain },
         { id: 'NIST.800.53.R5-ELBv2ACMCertificateRequired', reason: noDomain },

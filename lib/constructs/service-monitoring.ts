@@ -25,6 +25,8 @@ export class ServiceMonitoring extends Construct {
   public readonly unhealthyTargetsAlarm: cloudwatch.Alarm;
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
+  /** Every alarm, each of which notifies the topic. */
+  public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: ServiceMonitoringProps) {
     super(scope, id);
@@ -75,7 +77,8 @@ export class ServiceMonitoring extends Construct {
       evaluationPeriods: 5,
     });
     const action = new actions.SnsAction(props.topic);
-    for (const alarm of [this.target5xxAlarm, this.unhealthyTargetsAlarm, latencyAlarm, cpuAlarm, memoryAlarm]) {
+    this.alarms = [this.target5xxAlarm, this.unhealthyTargetsAlarm, latencyAlarm, cpuAlarm, memoryAlarm];
+    for (const alarm of this.alarms) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
     }

@@ -47,6 +47,20 @@ export interface WebServiceProps {
   readonly containerPort: number;
   readonly healthCheckPath: string;
   readonly gunicornWorkers: number;
+  readonly gunicornThreads: number;
+  /** The app's name, passed to it as `APP_NAME` (it answers with it on `/`). */
+  readonly appName: string;
+  /**
+   * The only network whose `X-Forwarded-*` headers the app trusts: the VPC's range, where the load balancer lives.
+   * Passed as `TRUSTED_PROXY_CIDRS` (app/service/proxy.py; gunicorn itself trusts no peer).
+   */
+  readonly trustedProxyCidr: string;
+  /**
+   * TCP ports the tasks may connect out to, or `'all'`.
+   * @default [443]
+   */
+  readonly egressTcpPorts?: readonly number[] | 'all';
+  /** Tasks the service starts with while it has no scaling history: only used for a stack created with an image. */
   readonly desiredCount: number;
   readonly minCapacity: number;
   readonly maxCapacity: number;
@@ -109,8 +123,11 @@ export class WebService extends Construct {
       environment: {
         ...props.environment,
         PORT: String(port),
+        APP_NAME: props.appName,
         APP_VERSION: props.imageTag,
         GUNICORN_WORKERS: String(props.gunicornWorkers),
+        GUNICORN_THREADS: String(props.gunicornThreads),
+        TRUSTED_PROXY_CIDRS: props.trustedProxyCidr,
       },
       // Slim images have no curl; Python is always there.
       healthCheck: {
@@ -137,9 +154,11 @@ export class WebService extends Construct {
       }),
     });
     container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    // The reason names every variable, the user's included: validation refuses values that look like secrets.
+    const variables = this.variableNames(props);
     cdk.Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: "Only non-secret settings (PORT, APP_VERSION, GUNICORN_WORKERS); secrets belong in the container's `secrets`",
+      reason: `Only non-secret settings (${variables.join(', ')}): validation refuses a literal value under a secret-like name, and secrets go in the container's \`secrets\``,
     });
     const executionRole = this.taskDefinition.obtainExecutionRole();
     acknowledgeWildcards(executionRole, {
@@ -153,11 +172,18 @@ export class WebService extends Construct {
     });
     acknowledgeGrantPolicy(executionRole);
 
+    const egress = props.egressTcpPorts ?? [443];
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
       description: 'Tasks: admits only the load balancer, on the container port',
-      allowAllOutbound: true,
+      allowAllOutbound: egress === 'all',
     });
+    // Image pulls, logs and secrets are HTTPS calls from the task's own network interface (Fargate platform 1.4+), so
+    // they need 443 out. DNS to the VPC resolver is not filtered by security groups:
+    // https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
+    if (egress !== 'all') {
+      for (const p of egress) securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(p), `Out to TCP ${p}`);
+    }
     for (const lbGroup of props.loadBalancer.connections.securityGroups) {
       securityGroup.addIngressRule(lbGroup, ec2.Port.tcp(port), 'From the load balancer');
     }
@@ -166,8 +192,13 @@ export class WebService extends Construct {
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
-      // No image yet: zero tasks, so the first deploy completes without one (DESIGN §3).
-      desiredCount: cdk.Token.asNumber(cdk.Fn.conditionIf(props.hasImage.logicalId, props.desiredCount, 0)),
+      // No image yet: zero tasks, so the first deploy completes without one (DESIGN §3). Once there is an image,
+      // DesiredCount is left out of the template, so that a deploy, a rollback or `cdk deploy` never resets a scaled-out
+      // service (aws/aws-cdk#13130): "for existing services, if a desired count is not specified, it is omitted from
+      // the operation" (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html).
+      // Autoscaling owns the count between minCapacity and maxCapacity; the deploy step raises a service that is still
+      // at zero after its first image (lib/pipeline/deploy.sh).
+      desiredCount: cdk.Token.asNumber(cdk.Fn.conditionIf(props.hasImage.logicalId, cdk.Aws.NO_VALUE, 0)),
       vpcSubnets: props.taskSubnets,
       assignPublicIp: props.assignPublicIp,
       securityGroups: [securityGroup],
@@ -187,6 +218,23 @@ export class WebService extends Construct {
       capacityProviderStrategies: [{ capacityProvider: props.useFargateSpot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }],
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
+
+    // Created after, and deleted before, the cluster's capacity-provider association; otherwise a delete can fail with
+    // "The specified capacity provider is in use" and a create can race it (aws/containers-roadmap#631, comment of
+    // 2021-04-09; pahud/cdk-fargate-patterns#71).
+    // aws-cdk-lib adds the association in an aspect at synthesis, so the dependency is added by a later-running one.
+    const service = this.service;
+    cdk.Aspects.of(this).add(
+      {
+        visit(node) {
+          if (node !== service) return;
+          const association = props.cluster.node.children.find((c) => c instanceof ecs.CfnClusterCapacityProviderAssociations);
+          if (!association) throw new Error(`${service.node.path}: the cluster has no capacity-provider association`);
+          service.node.addDependency(association);
+        },
+      },
+      { priority: cdk.AspectPriority.READONLY },
+    );
 
     const targetGroupProps: elbv2.ApplicationTargetGroupProps = {
       vpc: props.cluster.vpc,
@@ -258,6 +306,19 @@ export class WebService extends Construct {
       .find((c): c is appscaling.CfnScalableTarget => c instanceof appscaling.CfnScalableTarget);
     if (!target) throw new Error('WebService: the scalable target was not created');
     target.minCapacity = cdk.Token.asNumber(cdk.Fn.conditionIf(props.hasImage.logicalId, props.minCapacity, 0));
+  }
+
+  /** The names of the container's plain environment variables, sorted. */
+  private variableNames(props: WebServiceProps): string[] {
+    return [
+      ...Object.keys(props.environment ?? {}),
+      'PORT',
+      'APP_NAME',
+      'APP_VERSION',
+      'GUNICORN_WORKERS',
+      'GUNICORN_THREADS',
+      'TRUSTED_PROXY_CIDRS',
+    ].sort();
   }
 
   /** ECS secrets from Secrets Manager names, referenced by name: no lookup at synth. */

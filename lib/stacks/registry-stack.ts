@@ -21,7 +21,8 @@ export class RegistryStack extends cdk.Stack {
 
   constructor(scope: Construct, id: string, props: RegistryStackProps) {
     const retain = props.config.removalPolicy === 'retain';
-    super(scope, id, { ...props, terminationProtection: retain });
+    // Validation makes every production environment retain, so production always has termination protection too.
+    super(scope, id, { ...props, terminationProtection: retain || props.config.production });
     const removalPolicy = retain ? cdk.RemovalPolicy.RETAIN : cdk.RemovalPolicy.DESTROY;
 
     this.imageRepository = new ImageRepository(this, 'Images', {

@@ -75,7 +75,8 @@ export class ServiceStack extends cdk.Stack {
 
     const lb = new LoadBalancer(this, 'LoadBalancer', {
       vpc: network.vpc,
-      deletionProtection: config.envName === 'prod',
+      deletionProtection: config.production,
+      allowPlainHttp: config.allowPlainHttp === true,
       accessLogRetentionDays: Math.max(config.logRetentionDays, 7),
       domain: config.domain,
     });
@@ -106,6 +107,10 @@ export class ServiceStack extends cdk.Stack {
       containerPort: config.containerPort,
       healthCheckPath: config.healthCheckPath,
       gunicornWorkers: config.gunicornWorkers,
+      gunicornThreads: config.gunicornThreads,
+      appName: config.appName,
+      trustedProxyCidr: config.vpcCidr,
+      egressTcpPorts: config.egressTcpPorts,
       desiredCount: config.desiredCount,
       minCapacity: config.minCapacity,
       maxCapacity: config.maxCapacity,
@@ -126,6 +131,24 @@ export class ServiceStack extends cdk.Stack {
       topic: this.alarmTopic,
       alarmNames,
     });
+
+    // `enforceSSL` writes a topic policy, and a topic policy replaces SNS's default one: without this statement no alarm
+    // could publish. Only this stack's alarms may, on behalf of this account
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html). The key's policy lets CloudWatch
+    // use it (above), as encrypted topics need
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisStacksAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          ArnEquals: { 'aws:SourceArn': monitoring.alarms.map((alarm) => alarm.alarmArn) },
+          StringEquals: { 'aws:SourceAccount': this.account },
+        },
+      }),
+    );
 
     new cdk.CfnOutput(this, 'ServiceUrl', { description: 'Service URL', value: lb.url });
     new cdk.CfnOutput(this, 'RepositoryUri', {

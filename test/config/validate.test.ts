@@ -42,7 +42,7 @@ describe('the shipped environments', () => {
 
   test('a domain inside its zone is valid', () => {
     const domain = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com' };
-    expect(() => validateConfig('dev', withDev({ domain }))).not.toThrow();
+    expect(() => validateConfig('dev', withDev({ domain, allowPlainHttp: undefined }))).not.toThrow();
   });
 });
 
@@ -179,21 +179,21 @@ describe('validation', () => {
 
   test('fails when the hosted zone ID is malformed', () => {
     const domain = { hostedZoneId: 'zone-1', zoneName: 'example.com', recordName: 'app.example.com' };
-    expect(problemsOf(withDev({ domain }))).toContain(
+    expect(problemsOf(withDev({ domain, allowPlainHttp: undefined }))).toContain(
       "dev.domain.hostedZoneId: 'zone-1' is not valid; use a Route 53 hosted zone ID",
     );
   });
 
   test('fails when the zone name is not a domain', () => {
     const domain = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'Example', recordName: 'app.example.com' };
-    expect(problemsOf(withDev({ domain }))).toContain(
+    expect(problemsOf(withDev({ domain, allowPlainHttp: undefined }))).toContain(
       "dev.domain.zoneName: 'Example' is not valid; use a lower-case domain name",
     );
   });
 
   test('fails when the record name is outside the zone', () => {
     const domain = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.org' };
-    expect(problemsOf(withDev({ domain }))).toContain(
+    expect(problemsOf(withDev({ domain, allowPlainHttp: undefined }))).toContain(
       "dev.domain.recordName: 'app.example.org' is not valid; use a lower-case name inside the zone 'example.com'",
     );
   });
@@ -220,11 +220,29 @@ describe('validation', () => {
     );
   });
 
-  test('fails when prod would destroy its repositories', () => {
-    const prod = { ...environments.prod, removalPolicy: 'destroy' } as EnvironmentConfig;
-    expect(problemsOf(prod, 'prod')).toContain(
-      "prod.removalPolicy: 'destroy' is not valid; production images and source must survive a stack deletion; use 'retain'",
+  test('fails when a production environment, whatever its name, would destroy its repositories', () => {
+    const production = { ...dev, envName: 'production', production: true, useFargateSpot: false, removalPolicy: 'destroy' };
+    expect(problemsOf(production as EnvironmentConfig, 'production')).toContain(
+      "production.removalPolicy: 'destroy' is not valid; production images and source must survive a stack deletion (production: true); use 'retain'",
     );
+  });
+
+  test('fails when a production environment runs on Fargate Spot', () => {
+    const staging = { ...environments.prod, envName: 'staging', useFargateSpot: true };
+    expect(problemsOf(staging as EnvironmentConfig, 'staging')).toContain(
+      "staging.useFargateSpot: true is not valid; Spot tasks can all be reclaimed at once, two minutes' notice; production: true needs false",
+    );
+  });
+
+  test('fails when production is not a boolean', () => {
+    expect(problemsOf(withDev({ production: 'yes' }))).toContain(
+      "dev.production: 'yes' is not valid; use true for an environment that holds production data and traffic, else false",
+    );
+  });
+
+  test('a non-production environment may be called prod and destroy its repositories', () => {
+    const prod = { ...environments.prod, production: false, removalPolicy: 'destroy' } as EnvironmentConfig;
+    expect(() => validateConfig('prod', prod)).not.toThrow();
   });
 
   test('fails when imagesToKeep is zero', () => {
@@ -299,7 +317,7 @@ describe('validation', () => {
 
   test('fails when a variable overrides one the task definition sets', () => {
     expect(problemsOf(withDev({ environment: { PORT: '9000' } }))).toContain(
-      "dev.environment.PORT: 'PORT' is not valid; the task definition sets PORT, APP_VERSION, GUNICORN_WORKERS itself; use another name",
+      "dev.environment.PORT: 'PORT' is not valid; the task definition sets PORT, APP_VERSION, APP_NAME, GUNICORN_WORKERS, GUNICORN_THREADS, TRUSTED_PROXY_CIDRS, FORWARDED_ALLOW_IPS itself; use another name",
     );
   });
 
@@ -313,6 +331,48 @@ describe('validation', () => {
     expect(problemsOf(withDev({ secrets: { TOKEN: 'arn with spaces' } }))).toContain(
       "dev.secrets.TOKEN: 'arn with spaces' is not valid; use a Secrets Manager secret name, or 'name:jsonKey' for one key of a JSON secret",
     );
+  });
+
+  test('fails when gunicornThreads is zero', () => {
+    expect(problemsOf(withDev({ gunicornThreads: 0 }))).toContain(
+      'dev.gunicornThreads: 0 is not valid; use a whole number from 1 to 32',
+    );
+  });
+
+  test("fails when the task's memory cannot hold the gunicorn workers", () => {
+    expect(problemsOf(withDev({ cpu: 256, memoryLimitMiB: 512, gunicornWorkers: 4 }))).toContain(
+      "dev.gunicornWorkers: 4 is not valid; with memoryLimitMiB 512 use at most 3 (each process is budgeted 64 MiB, plus the arbiter, within 50% of the task's memory), or raise memoryLimitMiB",
+    );
+  });
+
+  test('fails when there is no domain and plain HTTP is not chosen explicitly', () => {
+    expect(problemsOf(withDev({ allowPlainHttp: undefined }))).toContain(
+      "dev.domain: undefined is not valid; set a domain to serve HTTPS, or set allowPlainHttp: true to serve plain HTTP (no TLS) on the load balancer's name",
+    );
+  });
+
+  test('fails when plain HTTP is allowed alongside a domain', () => {
+    const domain = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com' };
+    expect(problemsOf(withDev({ domain, allowPlainHttp: true }))).toContain(
+      'dev.allowPlainHttp: true is not valid; with a domain, HTTP only redirects to HTTPS; remove allowPlainHttp',
+    );
+  });
+
+  test('fails when allowPlainHttp is not a boolean', () => {
+    expect(problemsOf(withDev({ allowPlainHttp: 'yes' }))).toContain(
+      "dev.allowPlainHttp: 'yes' is not valid; use true or false, or leave it unset",
+    );
+  });
+
+  test.each([[[]], [[0]], [[443, 443]], [[70000]], ['some']])('fails when egressTcpPorts is %j', (ports) => {
+    expect(problemsOf(withDev({ egressTcpPorts: ports }))).toContain(
+      `dev.egressTcpPorts: ${JSON.stringify(ports).replace(/^"(.*)"$/, "'$1'")} is not valid; use 1 to 16 distinct TCP ports such as [443, 5432], or 'all'`,
+    );
+  });
+
+  test('egressTcpPorts may be a list of ports, or all', () => {
+    expect(() => validateConfig('dev', withDev({ egressTcpPorts: [443, 5432] }))).not.toThrow();
+    expect(() => validateConfig('dev', withDev({ egressTcpPorts: 'all' }))).not.toThrow();
   });
 
   test('fails with every problem listed, one per line', () => {

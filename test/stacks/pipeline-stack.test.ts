@@ -148,6 +148,73 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
     expect(actions.some((a: string) => /^(ecs|ecr|iam:(?!PassRole)|cloudformation:(Create|Delete))/.test(a))).toBe(false);
   });
 
+  test('the deploy role may read the bootstrap version parameter, which CloudFormation resolves as the caller', () => {
+    const read = policyOfProject(pipeline(env), 'Deploy').filter((st) => [st.Action].flat().includes('ssm:GetParameters'));
+    expect(read).toEqual([
+      {
+        Action: 'ssm:GetParameters',
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':ssm:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':parameter/cdk-bootstrap/hnb659fds/version',
+            ],
+          ],
+        },
+      },
+    ]);
+  });
+
+  test('creates the notification rule only after the topic policy that lets it publish', () => {
+    const [policyId] = Object.keys(pipeline(env).findResources('AWS::SNS::TopicPolicy'));
+    const rule = Object.values(pipeline(env).findResources('AWS::CodeStarNotifications::NotificationRule'))[0];
+    expect(rule.DependsOn).toContain(policyId);
+  });
+
+  test('lets CodeStar Notifications publish to the topic and use its key', () => {
+    const topicPolicy = props(pipeline(env), 'AWS::SNS::TopicPolicy')[0];
+    expect(topicPolicy.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'sns:Publish',
+        Principal: { Service: 'codestar-notifications.amazonaws.com' },
+      }),
+    );
+    const keyStatements = props(pipeline(env), 'AWS::KMS::Key')[0].KeyPolicy.Statement;
+    const keyActions = keyStatements
+      .filter((st: any) => st.Principal?.Service === 'codestar-notifications.amazonaws.com')
+      .flatMap((st: any) => [st.Action].flat());
+    expect(keyActions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+  });
+
+  test('announces a pending approval once: through the notification rule, not also from the action', () => {
+    const actions = pipelineOf(pipeline(env)).Stages.flatMap((st: any) => st.Actions);
+    for (const action of actions.filter((a: any) => a.ActionTypeId.Provider === 'Manual')) {
+      expect(action.Configuration.NotificationArn).toBeUndefined();
+    }
+    pipeline(env).hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
+      EventTypeIds: Match.arrayWith(['codepipeline-pipeline-manual-approval-needed']),
+    });
+  });
+
+  test('runs Verify on Node.js 22', () => {
+    const spec = JSON.parse(projectNamed(pipeline(env), 'Verify').props.Source.BuildSpec);
+    expect(spec.phases.install['runtime-versions']).toEqual({ nodejs: '22' });
+  });
+
+  test('calls KMS on every artifact access (no S3 Bucket Key), so CloudTrail records each one', () => {
+    pipeline(env).hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ BucketKeyEnabled: false })] },
+    });
+  });
+
   test('verifies the running digest and the health check', () => {
     const spec = JSON.parse(projectNamed(pipeline(env), 'Verify').props.Source.BuildSpec);
     expect(spec.phases.build.commands).toEqual([

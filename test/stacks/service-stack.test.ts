@@ -15,6 +15,11 @@ beforeAll(() => {
   custom = synth(
     configWith('dev', {
       domain,
+      allowPlainHttp: undefined,
+      // Production by its flag, not by its name ('dev').
+      production: true,
+      removalPolicy: 'retain',
+      useFargateSpot: false,
       deploymentStrategy: 'BLUE_GREEN',
       cpuArchitecture: 'X86_64',
       containerPort: 9000,
@@ -197,9 +202,9 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
     });
   });
 
-  test('protects the load balancer from deletion in prod only', () => {
+  test('protects the load balancer from deletion exactly when the environment holds production', () => {
     service(env).hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
-      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: String(c.envName === 'prod') }]),
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: String(c.production) }]),
     });
   });
 
@@ -220,6 +225,40 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
     }
   });
 
+  test('creates the service after, and deletes it before, the capacity-provider association', () => {
+    const [associationId] = Object.keys(service(env).findResources('AWS::ECS::ClusterCapacityProviderAssociations'));
+    const svc = Object.values(service(env).findResources('AWS::ECS::Service'))[0];
+    expect(svc.DependsOn).toContain(associationId);
+  });
+
+  test('lets tasks connect out only on the configured TCP ports', () => {
+    const ports = c.egressTcpPorts ?? [443];
+    const groups = Object.values(service(env).findResources('AWS::EC2::SecurityGroup')).map((g) => g.Properties);
+    const tasks = groups.find((g) => g.GroupDescription.startsWith('Tasks:'));
+    if (ports === 'all') {
+      expect(tasks.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })]);
+    } else {
+      expect(tasks.SecurityGroupEgress.map((r: any) => [r.IpProtocol, r.FromPort, r.ToPort])).toEqual(
+        ports.map((p) => ['tcp', p, p]),
+      );
+    }
+  });
+
+  test('names every plain variable of the container in its ECS2 acknowledgement', () => {
+    const [id, task] = Object.entries(service(env).findResources('AWS::ECS::TaskDefinition'))[0];
+    const names = task.Properties.ContainerDefinitions[0].Environment.map((e: any) => e.Name);
+    const ack = task.Metadata.cdk_nag.rules_to_suppress.find((r: any) => r.id === 'AwsSolutions-ECS2');
+    expect(id).toBeDefined();
+    for (const name of names) expect(ack.reason).toContain(name);
+  });
+
+  test('tells the app its name and the only network whose forwarded headers it may trust', () => {
+    const container = firstOf(service(env), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
+    expect(container.Environment).toContainEqual({ Name: 'APP_NAME', Value: c.appName });
+    expect(container.Environment).toContainEqual({ Name: 'TRUSTED_PROXY_CIDRS', Value: c.vpcCidr });
+    expect(container.Environment).toContainEqual({ Name: 'GUNICORN_THREADS', Value: String(c.gunicornThreads) });
+  });
+
   test('sends every alarm to the SNS topic', () => {
     for (const alarm of Object.values(service(env).findResources('AWS::CloudWatch::Alarm'))) {
       expect(alarm.Properties.AlarmActions).toHaveLength(1);
@@ -236,6 +275,47 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
   });
 });
 
+describe.each(['dev', 'prod'])('%s alarm delivery', (env) => {
+  /** Every SNS topic an alarm notifies, with the alarms that notify it. */
+  function alarmTopics(): Map<string, string[]> {
+    const topics = new Map<string, string[]>();
+    for (const [id, alarm] of Object.entries(service(env).findResources('AWS::CloudWatch::Alarm'))) {
+      for (const action of [...(alarm.Properties.AlarmActions ?? []), ...(alarm.Properties.OKActions ?? [])]) {
+        topics.set(action.Ref, [...new Set([...(topics.get(action.Ref) ?? []), id])]);
+      }
+    }
+    return topics;
+  }
+
+  test('every SNS topic an alarm notifies lets exactly those alarms publish, on behalf of this account', () => {
+    const policies = Object.values(service(env).findResources('AWS::SNS::TopicPolicy')).map((p) => p.Properties);
+    expect(alarmTopics().size).toBeGreaterThan(0);
+    for (const [topic, alarms] of alarmTopics()) {
+      const policy = policies.find((p) => p.Topics.some((t: any) => t.Ref === topic));
+      const allow = policy?.PolicyDocument.Statement.find(
+        (st: any) => st.Effect === 'Allow' && st.Principal?.Service === 'cloudwatch.amazonaws.com',
+      );
+      expect(allow).toMatchObject({ Action: 'sns:Publish', Resource: { Ref: topic } });
+      expect(allow.Condition.ArnEquals['aws:SourceArn'].map((a: any) => a['Fn::GetAtt'][0]).sort()).toEqual(alarms.sort());
+      expect(allow.Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    }
+  });
+
+  test("every encrypted alarm topic's key lets CloudWatch encrypt to it", () => {
+    const topics = service(env).findResources('AWS::SNS::Topic');
+    const keys = service(env).findResources('AWS::KMS::Key');
+    for (const topic of alarmTopics().keys()) {
+      const keyRef = topics[topic].Properties.KmsMasterKeyId?.['Fn::GetAtt']?.[0];
+      if (!keyRef) continue;
+      const statements = keys[keyRef].Properties.KeyPolicy.Statement;
+      const actions = statements
+        .filter((st: any) => st.Effect === 'Allow' && st.Principal?.Service === 'cloudwatch.amazonaws.com')
+        .flatMap((st: any) => [st.Action].flat());
+      expect(actions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+    }
+  });
+});
+
 describe('image tag parameter', () => {
   test.each(['dev', 'prod'] as const)('%s runs zero tasks with a zero scaling floor before any image exists', (env) => {
     const template = service(env).toJSON();
@@ -244,14 +324,24 @@ describe('image tag parameter', () => {
     expect(resolve(firstOf(service(env), 'AWS::ApplicationAutoScaling::ScalableTarget').MinCapacity)).toBe(0);
   });
 
-  test.each(['dev', 'prod'] as const)('%s runs the configured size once a tag is deployed', (env) => {
+  test.each(['dev', 'prod'] as const)('%s leaves the task count to the scaling floor once a tag is deployed', (env) => {
     const template = service(env).toJSON();
     const resolve = resolveConditions(template, { ImageTag: '3f2c1a9e0b7d4c6a8e5f1b2d3c4a5e6f7a8b9c0d' });
-    expect(resolve(firstOf(service(env), 'AWS::ECS::Service').DesiredCount)).toBe(environments[env].desiredCount);
     expect(resolve(firstOf(service(env), 'AWS::ApplicationAutoScaling::ScalableTarget').MinCapacity)).toBe(
-      environments[env].desiredCount,
+      environments[env].minCapacity,
     );
   });
+
+  test.each(['dev', 'prod'] as const)(
+    '%s never resets a scaled-out service: DesiredCount is left out once a tag is deployed',
+    (env) => {
+      const template = service(env).toJSON();
+      const resolve = resolveConditions(template, { ImageTag: '3f2c1a9e0b7d4c6a8e5f1b2d3c4a5e6f7a8b9c0d' });
+      const [serviceId] = Object.keys(service(env).findResources('AWS::ECS::Service'));
+      const resolved = resolve(template.Resources[serviceId].Properties) as Record<string, unknown>;
+      expect(Object.keys(resolved)).not.toContain('DesiredCount');
+    },
+  );
 
   test('defaults to the no-image value and rejects tags ECR would reject', () => {
     service('dev').hasParameter('ImageTag', { Default: 'no-image', AllowedPattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' });
@@ -284,6 +374,12 @@ describe('a customised environment (domain, blue/green, x86, port 9000)', () => 
   test('serves HTTPS with an ACM certificate validated in the zone', () => {
     t().hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'app.example.com', ValidationMethod: 'DNS' });
     t().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS' });
+  });
+
+  test('protects the load balancer from deletion because the environment holds production, whatever its name', () => {
+    t().hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+    });
   });
 
   test('redirects HTTP to HTTPS', () => {
