@@ -210,7 +210,13 @@ describe('scan-gate.sh', () => {
 });
 
 describe('deploy.sh', () => {
-  const DEPLOY_ENV = { SERVICE_STACK_NAME: 'fargate-app-dev-service', IMAGE_TAG: TAG };
+  const DEPLOY_ENV = {
+    SERVICE_STACK_NAME: 'fargate-app-dev-service',
+    IMAGE_TAG: TAG,
+    REPOSITORY_NAME: 'images',
+    ENV_NAME: 'dev',
+  };
+  const MARKER = `deployed-dev-${TAG}`;
 
   test('changes only the ImageTag parameter, on the previous template', () => {
     const r = run('deploy.sh', DEPLOY_ENV);
@@ -244,13 +250,110 @@ describe('deploy.sh', () => {
     expect(r.stdout).toContain(`deploy: fargate-app-dev-service already runs ${TAG}`);
   });
 
-  test('fails when the stack is not deployed', () => {
-    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_NO_STACK: '1' });
-    expect(r.status).toBe(1);
-    expect(r.reason).toBe('deploy: stack fargate-app-dev-service was not found; deploy it first with: npx cdk deploy --all');
+  describe('says what made reading the stack fail', () => {
+    test.each([
+      ['not-found', 'deploy: stack fargate-app-dev-service was not found; deploy it first with: npx cdk deploy --all'],
+      [
+        'no-region',
+        'deploy: could not read stack fargate-app-dev-service: no AWS region is set (AWS_REGION or AWS_DEFAULT_REGION): ' +
+          'You must specify a region. You can also configure your region by running "aws configure".',
+      ],
+      [
+        'no-credentials',
+        'deploy: could not read stack fargate-app-dev-service: no AWS credentials were found: ' +
+          'Unable to locate credentials. You can configure credentials by running "aws configure".',
+      ],
+      [
+        'denied',
+        'deploy: could not read stack fargate-app-dev-service: access denied; the Deploy role needs cloudformation:DescribeStacks on it: ' +
+          'An error occurred (AccessDenied) when calling the DescribeStacks operation: User: arn:aws:sts::123456789012:assumed-role/deploy/x ' +
+          'is not authorized to perform: cloudformation:DescribeStacks on resource: arn:aws:cloudformation:eu-west-1:123456789012:stack/fargate-app-dev-service/* ' +
+          'because no identity-based policy allows the cloudformation:DescribeStacks action',
+      ],
+      [
+        'expired',
+        'deploy: could not read stack fargate-app-dev-service: the AWS credentials are expired or invalid: ' +
+          'An error occurred (ExpiredToken) when calling the DescribeStacks operation: The security token included in the request is expired',
+      ],
+      [
+        'throttled',
+        "deploy: could not read stack fargate-app-dev-service: AWS throttled the request even after the CLI's retries; run the stage again: " +
+          'An error occurred (Throttling) when calling the DescribeStacks operation (reached max retries: 2): Rate exceeded',
+      ],
+    ])('fails when describe-stacks fails (%s), naming that cause', (failure, reason) => {
+      const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_DESCRIBE_FAILS: failure });
+      expect(r.status).toBe(1);
+      expect(r.reason).toBe(reason);
+      expect(r.calls.some((c) => c.startsWith('aws cloudformation update-stack') || c.startsWith('aws ecr put-image'))).toBe(
+        false,
+      );
+    });
   });
 
-  test('never calls the ECS API', () => {
-    expect(run('deploy.sh', DEPLOY_ENV).calls.some((c) => c.startsWith('aws ecs'))).toBe(false);
+  test('tags the image as deployed, with its own manifest byte for byte and its digest, before updating the stack', () => {
+    const r = run('deploy.sh', DEPLOY_ENV);
+    expect(r.status).toBe(0);
+    const put = r.calls.findIndex((c) => c.startsWith('aws ecr put-image'));
+    expect(r.calls[put]).toMatch(
+      new RegExp(
+        `^aws ecr put-image --repository-name images --image-tag ${MARKER} --image-digest ${DIGEST} ` +
+          '--image-manifest file://\\S+ --image-manifest-media-type application/vnd.oci.image.index.v1\\+json$',
+      ),
+    );
+    expect(fs.readFileSync(path.join(r.dir, 'put-manifest'), 'utf8')).toBe(
+      '{\n   "schemaVersion": 2,\n   "mediaType": "application/vnd.oci.image.index.v1+json"\n}\n',
+    );
+    expect(put).toBeLessThan(r.calls.findIndex((c) => c.startsWith('aws cloudformation update-stack')));
+    expect(r.stdout).toContain(`deploy: images@${DIGEST} is tagged ${MARKER}, so the lifecycle policy keeps it`);
+  });
+
+  test('succeeds when the image already carries the marker (a redeploy)', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_MARKER_EXISTS: '1' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`deploy: fargate-app-dev-service now runs ${TAG}`);
+  });
+
+  test('fails when the marker cannot be added, before changing the stack', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_PUT_FAILS: '1' });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(
+      `deploy: could not tag images:${TAG} as ${MARKER}: An error occurred (AccessDeniedException) when calling the PutImage operation: ` +
+        'not authorized to perform: ecr:PutImage; nothing changed',
+    );
+    expect(r.calls.some((c) => c.startsWith('aws cloudformation update-stack'))).toBe(false);
+  });
+
+  test('fails when the image is no longer in ECR, before changing the stack', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_IMAGE_GONE: '1' });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(`deploy: image tag ${TAG} is not in ECR repository images (ImageNotFound); nothing changed`);
+    expect(r.calls.some((c) => c.startsWith('aws cloudformation update-stack'))).toBe(false);
+  });
+
+  test('never calls the ECS API once the service has had an image', () => {
+    expect(
+      run('deploy.sh', DEPLOY_ENV).calls.some((c) => c.startsWith('aws ecs') || c.startsWith('aws application-autoscaling')),
+    ).toBe(false);
+  });
+
+  test("raises the service to its scaling floor on the first image, when ImageTag was 'no-image'", () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_PREVIOUS_TAG: 'no-image', STUB_MIN_CAPACITY: '2', STUB_DESIRED_COUNT: '0' });
+    expect(r.status).toBe(0);
+    expect(r.calls).toContain(
+      'aws application-autoscaling describe-scalable-targets --service-namespace ecs --resource-ids service/app-cluster/app-service ' +
+        '--scalable-dimension ecs:service:DesiredCount --query ScalableTargets[0].MinCapacity --output text',
+    );
+    const update = r.calls.filter((c) => c.startsWith('aws ecs update-service'));
+    expect(update).toEqual(['aws ecs update-service --cluster app-cluster --service app-service --desired-count 2']);
+    expect(r.calls.indexOf(update[0])).toBeGreaterThan(
+      r.calls.indexOf('aws cloudformation wait stack-update-complete --stack-name fargate-app-dev-service'),
+    );
+    expect(r.stdout).toContain('deploy: first image: raised app-service from 0 to its scaling floor of 2 task(s)');
+  });
+
+  test('leaves the desired count alone on the first image when it already reaches the floor', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_PREVIOUS_TAG: 'no-image', STUB_MIN_CAPACITY: '2', STUB_DESIRED_COUNT: '3' });
+    expect(r.status).toBe(0);
+    expect(r.calls.some((c) => c.startsWith('aws ecs update-service'))).toBe(false);
   });
 });
