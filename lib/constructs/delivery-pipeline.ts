@@ -242,7 +242,11 @@ export class DeliveryPipeline extends Construct {
     // Deploy: a CloudFormation update of the Service stack's ImageTag, and nothing else.
     const deploy = project('Deploy', {
       timeout: cdk.Duration.minutes(60),
-      env: { SERVICE_STACK_NAME: props.serviceStackName },
+      env: {
+        SERVICE_STACK_NAME: props.serviceStackName,
+        REPOSITORY_NAME: props.imageRepository.repositoryName,
+        ENV_NAME: props.envName,
+      },
       spec: { version: '0.2', phases: { build: { commands: ['bash lib/pipeline/deploy.sh'] } } },
     });
     const serviceStackArn = stack.formatArn({
@@ -264,6 +268,19 @@ export class DeliveryPipeline extends Construct {
         resources: [cdk.Fn.sub(executionRoleArn)],
         conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
       }),
+    );
+    // deploy.sh tags the shipped image `deployed-<env>-<tag>` (batch-get-image, then put-image of the same manifest), so
+    // that the lifecycle policy keeps it; on this repository only.
+    props.imageRepository.grant(deploy, 'ecr:BatchGetImage', 'ecr:PutImage');
+    // On the first image only, deploy.sh raises the service to its scaling floor (see the comment there): it reads the
+    // floor and the desired count, and changes the desired count of this one service.
+    deploy.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resources: [props.serviceArn] }),
+    );
+    // Application Auto Scaling has no resource-level permissions: "specify `Resource: *`"
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html).
+    deploy.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['application-autoscaling:DescribeScalableTargets'], resources: ['*'] }),
     );
     this.pipeline.addStage({
       stageName: 'Deploy',
@@ -343,7 +360,10 @@ export class DeliveryPipeline extends Construct {
       });
     }
     acknowledgeWildcards(build.role!, { 'Resource::*': 'ecr:GetAuthorizationToken has no resource-level permissions' });
-    acknowledgeWildcards(deploy.role!, { [stackArn]: stackReason });
+    acknowledgeWildcards(deploy.role!, {
+      [stackArn]: stackReason,
+      'Resource::*': 'application-autoscaling:DescribeScalableTargets (read-only) has no resource-level permissions',
+    });
     acknowledgeWildcards(verify.role!, {
       [stackArn]: stackReason,
       'Resource::*':

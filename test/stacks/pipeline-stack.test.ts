@@ -145,7 +145,15 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
     expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } });
     expect(JSON.stringify(passRole.Resource)).toContain('cfn-exec-role');
     const actions = statements.flatMap((s) => [s.Action].flat());
-    expect(actions.some((a: string) => /^(ecs|ecr|iam:(?!PassRole)|cloudformation:(Create|Delete))/.test(a))).toBe(false);
+    expect(actions.some((a: string) => /^(iam:(?!PassRole)|cloudformation:(Create|Delete))/.test(a))).toBe(false);
+    // ECR: the deployed marker on this repository's images; ECS: the first image's desired count, on this one service.
+    const others = statements.filter((s) => [s.Action].flat().some((a: string) => /^(ecr|ecs|application-autoscaling):/.test(a)));
+    const named = (s: any) => JSON.stringify(s.Resource);
+    expect(others.map((s) => [s.Action, s.Resource === '*' ? '*' : named(s)])).toEqual([
+      [['ecr:BatchGetImage', 'ecr:PutImage'], expect.stringContaining('ImagesRepository')],
+      [['ecs:DescribeServices', 'ecs:UpdateService'], expect.stringContaining('WebService')],
+      ['application-autoscaling:DescribeScalableTargets', '*'],
+    ]);
   });
 
   test('verifies the running digest and the health check', () => {
