@@ -212,7 +212,23 @@ export class DeliveryPipeline extends Construct {
       },
       spec: { version: '0.2', phases: { build: { commands: ['bash lib/pipeline/scan-gate.sh'] } } },
     });
-    props.imageRepository.grant(scan, 'ecr:DescribeImageScanFindings', 'ecr:DescribeImages');
+    props.imageRepository.grant(scan, 'ecr:DescribeImageScanFindings');
+    // scan-gate.sh reads the registry's scanning configuration, and under enhanced scanning Inspector's coverage and
+    // findings of the image (ECR's DescribeImageScanFindings itself needs inspector2:ListFindings then). None of these
+    // has resource-level permissions: GetRegistryScanningConfiguration acts on the registry
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html), and
+    // Inspector's List* actions list no resource type
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoninspector2.html).
+    scan.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:GetRegistryScanningConfiguration', 'inspector2:ListCoverage', 'inspector2:ListFindings'],
+        resources: ['*'],
+      }),
+    );
+    acknowledgeWildcards(scan.role!, {
+      'Resource::*':
+        'Read-only: ecr:GetRegistryScanningConfiguration, inspector2:ListCoverage and inspector2:ListFindings have no resource-level permissions',
+    });
     this.pipeline.addStage({
       stageName: 'ScanGate',
       actions: [
@@ -282,6 +298,9 @@ export class DeliveryPipeline extends Construct {
     deploy.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['application-autoscaling:DescribeScalableTargets'], resources: ['*'] }),
     );
+    acknowledgeWildcards(deploy.role!, {
+      'Resource::*': 'application-autoscaling:DescribeScalableTargets (read-only) has no resource-level permissions',
+    });
     this.pipeline.addStage({
       stageName: 'Deploy',
       actions: [
@@ -360,10 +379,7 @@ export class DeliveryPipeline extends Construct {
       });
     }
     acknowledgeWildcards(build.role!, { 'Resource::*': 'ecr:GetAuthorizationToken has no resource-level permissions' });
-    acknowledgeWildcards(deploy.role!, {
-      [stackArn]: stackReason,
-      'Resource::*': 'application-autoscaling:DescribeScalableTargets (read-only) has no resource-level permissions',
-    });
+    acknowledgeWildcards(deploy.role!, { [stackArn]: stackReason });
     acknowledgeWildcards(verify.role!, {
       [stackArn]: stackReason,
       'Resource::*':

@@ -196,10 +196,145 @@ describe('scan-gate.sh', () => {
     expect(r.stderr).toContain('CRITICAL\tCVE-2026-9999\tgunicorn');
   });
 
-  test('waits for the scan to complete first', () => {
-    const r = scan('CRITICAL', { imageScanFindings: {} });
+  const gate = (env: Record<string, string>, body: unknown = { imageScanFindings: {} }) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'findings-'));
+    return run('scan-gate.sh', {
+      REPOSITORY_NAME: 'images',
+      IMAGE_DIGEST: DIGEST,
+      SCAN_SEVERITY_THRESHOLD: 'HIGH',
+      SCAN_POLL_SECONDS: '0',
+      STUB_FINDINGS: findings(dir, body),
+      ...env,
+    });
+  };
+  const scansOf = (r: Run) => r.calls.filter((c) => c.startsWith('aws ecr describe-image-scan-findings'));
+
+  test("reads the registry's scanning configuration first, and never uses the image-scan-complete waiter", () => {
+    const r = gate({});
     expect(r.status).toBe(0);
-    expect(r.calls[0]).toBe(`aws ecr wait image-scan-complete --repository-name images --image-id imageDigest=${DIGEST}`);
+    expect(r.calls[0]).toBe('aws ecr get-registry-scanning-configuration --output json');
+    expect(r.calls.some((c) => c.startsWith('aws ecr wait'))).toBe(false);
+  });
+
+  test('says that basic scanning checks operating-system packages only', () => {
+    const r = gate({ STUB_SCAN_TYPE: 'BASIC' });
+    expect(r.stdout).toContain(
+      "scan-gate: the registry uses BASIC scanning, which covers operating-system packages only: vulnerabilities in the app's " +
+        'Python packages (Flask, gunicorn, app/requirements.txt) are NOT checked; turn on enhanced scanning (Amazon Inspector) to gate them too',
+    );
+  });
+
+  test('waits while the basic scan has not started or is in progress', () => {
+    const r = gate({ STUB_SCAN_STATES: 'NOT_STARTED,IN_PROGRESS,COMPLETE' });
+    expect(r.status).toBe(0);
+    expect(scansOf(r)).toHaveLength(3);
+  });
+
+  test('fails when a basic scan reads COMPLETE but never gets a completion time (findings not yet there)', () => {
+    const r = gate({ STUB_SCAN_STATES: 'COMPLETE_NO_TIME', SCAN_TIMEOUT_SECONDS: '0' });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(
+      `scan-gate: the findings of ${DIGEST} were still unknown after 0s (ECR: COMPLETE); failing closed: re-run this stage once the scan has finished`,
+    );
+  });
+
+  test.each(['FAILED', 'UNSUPPORTED_IMAGE', 'FINDINGS_UNAVAILABLE', 'SCAN_ELIGIBILITY_EXPIRED', 'LIMIT_EXCEEDED'])(
+    'fails closed when the scan ends %s',
+    (state) => {
+      for (const type of ['BASIC', 'ENHANCED']) {
+        const r = gate({ STUB_SCAN_TYPE: type, STUB_SCAN_STATES: state });
+        expect(r.status).toBe(1);
+        expect(r.reason).toBe(
+          `scan-gate: the scan of ${DIGEST} ended ${state} (stub ${state}): its findings are unknown, so the gate fails closed`,
+        );
+      }
+    },
+  );
+
+  test('fails when the scan has not finished at the timeout, within the timeout and not a poll interval later', () => {
+    const started = Date.now();
+    const r = gate({ STUB_SCAN_STATES: 'IN_PROGRESS', SCAN_TIMEOUT_SECONDS: '2', SCAN_POLL_SECONDS: '60' });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(
+      `scan-gate: the findings of ${DIGEST} were still unknown after 2s (ECR: IN_PROGRESS); failing closed: re-run this stage once the scan has finished`,
+    );
+    expect(Date.now() - started).toBeLessThan(15000);
+  });
+
+  describe('enhanced scanning (Amazon Inspector)', () => {
+    const ENHANCED = { STUB_SCAN_TYPE: 'ENHANCED', STUB_SCAN_STATES: 'ACTIVE' };
+    const inspectorFindings = (body: unknown) => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'inspector-')), 'findings.json');
+      fs.writeFileSync(file, JSON.stringify(body));
+      return file;
+    };
+
+    test('passes a continuously scanned (ACTIVE, never COMPLETE) image once Inspector has scanned it', () => {
+      const r = gate({ ...ENHANCED, STUB_COVERAGE_STATES: 'NONE,PENDING,SCANNED' });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(
+        'scan-gate: the registry uses ENHANCED scanning (Amazon Inspector, CONTINUOUS_SCAN): operating-system and programming-language packages',
+      );
+      expect(r.calls.filter((c) => c.startsWith('aws inspector2 list-coverage'))).toHaveLength(3);
+      expect(r.stdout).toContain(`scan-gate: no findings at or above HIGH in ${DIGEST}`);
+    });
+
+    test("reads Inspector's findings for this digest, and fails on those over the threshold", () => {
+      const r = gate({
+        ...ENHANCED,
+        STUB_INSPECTOR_FINDINGS: inspectorFindings({
+          findings: [
+            {
+              severity: 'HIGH',
+              title: 'CVE-2026-1111 - gunicorn',
+              packageVulnerabilityDetails: { vulnerabilityId: 'CVE-2026-1111', vulnerablePackages: [{ name: 'gunicorn' }] },
+            },
+            {
+              severity: 'LOW',
+              title: 'CVE-2026-2222 - flask',
+              packageVulnerabilityDetails: { vulnerabilityId: 'CVE-2026-2222' },
+            },
+            { severity: 'UNTRIAGED', title: 'CVE-2026-3333' },
+          ],
+        }),
+      });
+      expect(r.status).toBe(1);
+      const list = r.calls.find((c) => c.startsWith('aws inspector2 list-findings'));
+      expect(list).toContain(`"ecrImageHash":[{"comparison":"EQUALS","value":"${DIGEST}"}]`);
+      expect(list).toContain('"findingStatus":[{"comparison":"EQUALS","value":"ACTIVE"}]');
+      expect(r.stderr).toContain('HIGH\tCVE-2026-1111\tgunicorn');
+      expect(r.stdout).toContain(
+        'scan-gate: 1 finding(s) have no severity yet (UNTRIAGED); they do not block, review them in Inspector',
+      );
+      expect(r.reason).toBe(`scan-gate: 1 finding(s) at or above HIGH (HIGH: 1) in ${DIGEST}`);
+    });
+
+    test('fails closed when Inspector does not scan the image', () => {
+      const r = gate({ ...ENHANCED, STUB_COVERAGE_STATES: 'INACTIVE:UNSUPPORTED_OS' });
+      expect(r.status).toBe(1);
+      expect(r.reason).toBe(
+        `scan-gate: Inspector does not scan ${DIGEST} (UNSUPPORTED_OS): its findings are unknown, so the gate fails closed`,
+      );
+    });
+
+    test('fails when Inspector has not scanned the image by the timeout', () => {
+      const r = gate({ ...ENHANCED, STUB_COVERAGE_STATES: 'PENDING', SCAN_TIMEOUT_SECONDS: '0' });
+      expect(r.status).toBe(1);
+      expect(r.reason).toBe(
+        `scan-gate: the findings of ${DIGEST} were still unknown after 0s (ECR: ACTIVE; Inspector: ACTIVE PENDING_INITIAL_SCAN); ` +
+          'failing closed: re-run this stage once the scan has finished',
+      );
+      expect(r.calls.some((c) => c.startsWith('aws inspector2 list-findings'))).toBe(false);
+    });
+
+    test('fails when no scanning rule covers the repository', () => {
+      const r = gate({ ...ENHANCED, STUB_SCAN_FILTER: 'other-*' });
+      expect(r.status).toBe(1);
+      expect(r.reason).toBe(
+        'scan-gate: the registry uses ENHANCED scanning, but none of its scanning rules matches repository images, ' +
+          'so Inspector never scans its images; add the repository to a rule',
+      );
+    });
   });
 
   test('fails when the threshold is not a severity', () => {

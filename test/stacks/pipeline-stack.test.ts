@@ -168,6 +168,22 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
     ]);
   });
 
+  test('the scan gate role reads the scanning configuration and Inspector, and changes nothing', () => {
+    const statements = policyOfProject(pipeline(env), 'ScanGate');
+    expect(statements).toContainEqual({
+      Action: ['ecr:GetRegistryScanningConfiguration', 'inspector2:ListCoverage', 'inspector2:ListFindings'],
+      Effect: 'Allow',
+      Resource: '*',
+    });
+    const ecr = statements.filter((s) => [s.Action].flat().some((a: string) => /^(ecr|inspector2):/.test(a)));
+    expect(ecr.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'ecr:DescribeImageScanFindings',
+      'ecr:GetRegistryScanningConfiguration',
+      'inspector2:ListCoverage',
+      'inspector2:ListFindings',
+    ]);
+  });
+
   test('scans with the configured severity threshold', () => {
     expect(projectNamed(pipeline(env), 'ScanGate').props.Environment.EnvironmentVariables).toContainEqual({
       Name: 'SCAN_SEVERITY_THRESHOLD',
