@@ -222,7 +222,23 @@ export class DeliveryPipeline extends Construct {
       },
       spec: { version: '0.2', phases: { build: { commands: ['bash lib/pipeline/scan-gate.sh'] } } },
     });
-    props.imageRepository.grant(scan, 'ecr:DescribeImageScanFindings', 'ecr:DescribeImages');
+    props.imageRepository.grant(scan, 'ecr:DescribeImageScanFindings');
+    // scan-gate.sh reads the registry's scanning configuration, and under enhanced scanning Inspector's coverage and
+    // findings of the image (ECR's DescribeImageScanFindings itself needs inspector2:ListFindings then). None of these
+    // has resource-level permissions: GetRegistryScanningConfiguration acts on the registry
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html), and
+    // Inspector's List* actions list no resource type
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoninspector2.html).
+    scan.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:GetRegistryScanningConfiguration', 'inspector2:ListCoverage', 'inspector2:ListFindings'],
+        resources: ['*'],
+      }),
+    );
+    acknowledgeWildcards(scan.role!, {
+      'Resource::*':
+        'Read-only: ecr:GetRegistryScanningConfiguration, inspector2:ListCoverage and inspector2:ListFindings have no resource-level permissions',
+    });
     this.pipeline.addStage({
       stageName: 'ScanGate',
       actions: [
@@ -253,7 +269,11 @@ export class DeliveryPipeline extends Construct {
     // Deploy: a CloudFormation update of the Service stack's ImageTag, and nothing else.
     const deploy = project('Deploy', {
       timeout: cdk.Duration.minutes(60),
-      env: { SERVICE_STACK_NAME: props.serviceStackName },
+      env: {
+        SERVICE_STACK_NAME: props.serviceStackName,
+        REPOSITORY_NAME: props.imageRepository.repositoryName,
+        ENV_NAME: props.envName,
+      },
       spec: { version: '0.2', phases: { build: { commands: ['bash lib/pipeline/deploy.sh'] } } },
     });
     const serviceStackArn = stack.formatArn({
@@ -291,6 +311,22 @@ export class DeliveryPipeline extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
       }),
     );
+    // deploy.sh tags the shipped image `deployed-<env>-<tag>` (batch-get-image, then put-image of the same manifest), so
+    // that the lifecycle policy keeps it; on this repository only.
+    props.imageRepository.grant(deploy, 'ecr:BatchGetImage', 'ecr:PutImage');
+    // On the first image only, deploy.sh raises the service to its scaling floor (see the comment there): it reads the
+    // floor and the desired count, and changes the desired count of this one service.
+    deploy.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resources: [props.serviceArn] }),
+    );
+    // Application Auto Scaling has no resource-level permissions: "specify `Resource: *`"
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html).
+    deploy.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['application-autoscaling:DescribeScalableTargets'], resources: ['*'] }),
+    );
+    acknowledgeWildcards(deploy.role!, {
+      'Resource::*': 'application-autoscaling:DescribeScalableTargets (read-only) has no resource-level permissions',
+    });
     this.pipeline.addStage({
       stageName: 'Deploy',
       actions: [

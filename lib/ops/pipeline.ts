@@ -58,10 +58,25 @@ async function describeExecution(
   };
 }
 
-/** The image tag of the newest successful pipeline execution that shipped a tag other than `current`. */
-export async function previousDeployedTag(clients: Clients, pipelineName: string, current: string): Promise<string | undefined> {
+/**
+ * The release before `current`: the image tag of the newest successful pipeline execution that is older than the
+ * newest successful execution which shipped `current`, and shipped a different tag.
+ *
+ * "Before the current one", not "the newest that differs": after a rollback from v3 to v2 the history still reads
+ * v3, v2, v1, and the newest tag other than v2 is v3, the release that was just rolled back. Walking back from the
+ * current tag's own run makes a second rollback go to v1, and a rollback after `--to v2` go to the release before v2.
+ *
+ * `found` says whether `current` was among the executions read (at most 8 pages of 25); when it was not, there is
+ * no "before" to speak of, and `tag` is undefined.
+ */
+export async function previousDeployedTag(
+  clients: Clients,
+  pipelineName: string,
+  current: string,
+): Promise<{ tag?: string; found: boolean }> {
   let nextToken: string | undefined;
   let pages = 0;
+  let found = false;
   do {
     const page = await retrying(() =>
       clients.codepipeline.send(new ListPipelineExecutionsCommand({ pipelineName, maxResults: 25, nextToken })),
@@ -69,9 +84,10 @@ export async function previousDeployedTag(clients: Clients, pipelineName: string
     for (const summary of page.pipelineExecutionSummaries ?? []) {
       if (summary.status !== 'Succeeded') continue;
       const { imageTag } = await describeExecution(clients, pipelineName, summary);
-      if (imageTag && imageTag !== current) return imageTag;
+      if (imageTag === current) found = true;
+      else if (found && imageTag) return { tag: imageTag, found };
     }
     nextToken = page.nextToken;
   } while (nextToken && ++pages < 8);
-  return undefined;
+  return { found };
 }

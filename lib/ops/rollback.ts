@@ -13,7 +13,7 @@ import { retrying } from './retry';
 import { describeStack } from './stack';
 
 export interface RollbackOptions {
-  /** The tag to roll back to. Default: the tag of the newest successful pipeline run before the current one. */
+  /** The tag to roll back to. Default: the tag of the successful pipeline run before the one that shipped the current tag. */
   readonly to?: string;
   /** Asked before anything changes; false cancels. */
   readonly confirm?: (question: string) => Promise<boolean>;
@@ -51,7 +51,14 @@ export async function rollback(
   let target = options.to;
   if (!target) {
     const pipeline = await describeStack(clients, names.pipeline, config.envName);
-    target = await previousDeployedTag(clients, pipeline.outputs.PipelineName, current);
+    const previous = await previousDeployedTag(clients, pipeline.outputs.PipelineName, current);
+    if (!previous.found) {
+      throw new OpsError(
+        `${names.service} runs ${current}, which no recent successful run of ${names.pipeline} shipped: pass --to TAG`,
+        EXIT.UNKNOWN_TAG,
+      );
+    }
+    target = previous.tag;
     if (!target) {
       throw new OpsError(`no earlier image in ${names.pipeline}'s successful runs: pass --to TAG`, EXIT.UNKNOWN_TAG);
     }

@@ -19,7 +19,7 @@ export interface VerifyOptions {
   readonly log?: (line: string) => void;
 }
 
-const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Checks that a deploy took: the stack runs the tag, every running task runs the pushed digest, and the service URL
@@ -31,6 +31,8 @@ export async function verifyDeployment(clients: Clients, options: VerifyOptions)
   const poll = options.pollSeconds ?? 10;
   const fetchFn = options.fetch ?? fetch;
   const deadline = Date.now() + timeout * 1000;
+  // Waits one poll interval, or less when the deadline comes first: the last check happens at the deadline, not after it.
+  const pause = () => sleep(Math.max(0, Math.min(poll * 1000, deadline - Date.now())));
 
   const stack = await describeStack(clients, options.stackName, options.envName);
   const deployed = stack.parameters.ImageTag;
@@ -61,11 +63,12 @@ export async function verifyDeployment(clients: Clients, options: VerifyOptions)
         EXIT.VERIFY_FAILED,
       );
     }
-    await sleep(poll);
+    await pause();
   }
 
   for (;;) {
-    const { status, ok } = await probeHealth(fetchFn, url);
+    // A probe that hangs gives up at the deadline too (at least 1 s, so the last probe still has a chance).
+    const { status, ok } = await probeHealth(fetchFn, url, Math.max(1000, Math.min(5000, deadline - Date.now())));
     if (ok) {
       log(`verify: ${url} answered 200`);
       return;
@@ -73,6 +76,6 @@ export async function verifyDeployment(clients: Clients, options: VerifyOptions)
     if (Date.now() >= deadline) {
       throw new OpsError(`${url} answered ${status}, not 200, after ${timeout}s`, EXIT.VERIFY_FAILED);
     }
-    await sleep(poll);
+    await pause();
   }
 }

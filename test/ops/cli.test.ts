@@ -8,7 +8,7 @@ import { EXIT } from '../../lib/ops/errors';
 const ROOT = path.join(__dirname, '..', '..');
 
 /** Runs an ops command as a user without any AWS credentials would. */
-function runWithoutCredentials(script: string, args: string[]) {
+function runWithoutCredentials(script: string, args: string[], stdin: 'pipe' | number = 'pipe') {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'home-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
   return spawnSync(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), script, ...args], {
@@ -16,6 +16,7 @@ function runWithoutCredentials(script: string, args: string[]) {
     encoding: 'utf8',
     env: { ...env, HOME: home, AWS_CONFIG_FILE: path.join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none') },
     timeout: 20000,
+    stdio: [stdin, 'pipe', 'pipe'],
   });
 }
 
@@ -24,7 +25,7 @@ const NO_CREDENTIALS =
 
 test.each([
   ['bin/status.ts', ['--env', 'dev']],
-  ['bin/rollback.ts', ['--env', 'dev']],
+  ['bin/rollback.ts', ['--env', 'dev', '--yes']],
   ['bin/verify.ts', ['--env', 'dev', '--tag', 'abc', '--digest', 'sha256:0']],
 ])('%s without credentials prints one line and exits with NO_CREDENTIALS', (script, args) => {
   const result = runWithoutCredentials(script, args);
@@ -41,4 +42,18 @@ test('an unknown environment is a usage error', () => {
   expect(result.stderr).toBe(
     `error: env: 'nosuchenv' is not a configured environment; use one of ${Object.keys(environments).join(', ')}\n`,
   );
+});
+
+// The check does not depend on the environment; prod is the one where going ahead unasked hurts.
+test('rollback --env prod fails when stdin is not a terminal and --yes is missing, before any AWS call', () => {
+  const devNull = fs.openSync('/dev/null', 'r');
+  // No credentials: reaching AWS would exit NO_CREDENTIALS, so exit 2 shows the refusal came first.
+  const result = runWithoutCredentials('bin/rollback.ts', ['--env', 'prod'], devNull);
+  fs.closeSync(devNull);
+  expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+    status: EXIT.USAGE,
+    stdout: '',
+    stderr:
+      'error: rollback asks before it changes anything, but stdin is not a terminal: run it from a terminal, or pass --yes to roll back without asking; nothing changed\n',
+  });
 });

@@ -205,3 +205,83 @@ test('asks before changing anything, and stops on no', async () => {
   expect(error.message).toBe('rollback cancelled; nothing changed');
   expect(mocks.cloudformation.commandCalls(UpdateStackCommand)).toHaveLength(0);
 });
+
+describe('consecutive rollbacks walk back through the history', () => {
+  const V = ['v1', 'v2', 'v3', 'v4'].map((v, i) => `${String(i + 1).repeat(8)}${'0'.repeat(32)}`);
+  const [v1, v2, v3, v4] = V;
+
+  /** A prod environment whose pipeline shipped `shipped` (oldest first, all successful), now running `running`. */
+  function environment(shipped: string[], running: string) {
+    const { mocks, clients } = mockedClients();
+    let current = running;
+    mocks.cloudformation
+      .on(DescribeStacksCommand, { StackName: 'fargate-app-prod-service' })
+      .callsFake(() => ({ Stacks: [prodStack(current)] }));
+    mocks.cloudformation.on(UpdateStackCommand).callsFake((input: any) => {
+      current = input.Parameters.find((p: any) => p.ParameterKey === 'ImageTag').ParameterValue;
+      return { StackId: 'id' };
+    });
+    mocks.cloudformation.on(DescribeStacksCommand, { StackName: 'fargate-app-prod-pipeline' }).resolves({
+      Stacks: [
+        {
+          StackName: 'fargate-app-prod-pipeline',
+          StackStatus: 'CREATE_COMPLETE',
+          CreationTime: new Date(),
+          Outputs: [{ OutputKey: 'PipelineName', OutputValue: 'prod-pipeline' }],
+        },
+      ],
+    });
+    const newestFirst = [...shipped].reverse();
+    mocks.codepipeline.on(ListPipelineExecutionsCommand).resolves({
+      pipelineExecutionSummaries: newestFirst.map((tag) => ({ pipelineExecutionId: `run-${tag}`, status: 'Succeeded' })),
+    });
+    mocks.codepipeline.on(ListActionExecutionsCommand).callsFake((input: any) => ({
+      actionExecutionDetails: [
+        {
+          stageName: 'Build',
+          status: 'Succeeded',
+          output: { outputVariables: { IMAGE_TAG: input.filter.pipelineExecutionId.slice(4) } },
+        },
+      ],
+    }));
+    mocks.ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: OLD_DIGEST }] });
+    return { clients, running: () => current };
+  }
+
+  test('two rollbacks in a row go v3 → v2 → v1', async () => {
+    const env = environment([v1, v2, v3], v3);
+    expect(await rollback(env.clients, prod, fast)).toMatchObject({ from: v3, to: v2 });
+    expect(await rollback(env.clients, prod, fast)).toMatchObject({ from: v2, to: v1 });
+    expect(env.running()).toBe(v1);
+  });
+
+  test('a rollback after --to goes to the release before that one', async () => {
+    const env = environment([v1, v2, v3, v4], v4);
+    expect(await rollback(env.clients, prod, { ...fast, to: v2 })).toMatchObject({ from: v4, to: v2 });
+    expect(await rollback(env.clients, prod, fast)).toMatchObject({ from: v2, to: v1 });
+  });
+
+  test('fails when the oldest release runs: there is nothing before it', async () => {
+    const env = environment([v1, v2, v3], v1);
+    const error = await rollback(env.clients, prod, fast).catch((e) => e);
+    expect(error).toEqual(
+      new OpsError("no earlier image in fargate-app-prod-pipeline's successful runs: pass --to TAG", EXIT.UNKNOWN_TAG),
+    );
+  });
+});
+
+test('fails when no recent successful run shipped the running tag, instead of guessing', async () => {
+  const { mocks, clients } = mockedClients();
+  mocks.cloudformation
+    .on(DescribeStacksCommand, { StackName: 'fargate-app-prod-service' })
+    .resolves({ Stacks: [prodStack('cafecafecafecafecafecafecafecafecafecafe')] });
+  pipelineHistory(mocks);
+  const error = await rollback(clients, prod, { ...fast }).catch((e) => e);
+  expect(error).toEqual(
+    new OpsError(
+      'fargate-app-prod-service runs cafecafecafecafecafecafecafecafecafecafe, which no recent successful run of fargate-app-prod-pipeline shipped: pass --to TAG',
+      EXIT.UNKNOWN_TAG,
+    ),
+  );
+  expect(mocks.cloudformation.commandCalls(UpdateStackCommand)).toHaveLength(0);
+});

@@ -72,3 +72,48 @@ test('fails with the deploy command when the stack does not exist', async () => 
   expect(error.message).toBe('stack fargate-app-dev-service is not deployed: run `npx cdk deploy --all -c env=dev`');
   expect(error.exitCode).toBe(EXIT.NOT_DEPLOYED);
 });
+
+describe('the timeout bounds the whole wait', () => {
+  // A 10 s poll interval against a 1 s timeout: the command must give up at the deadline, not one interval after it.
+  const slow = { ...options, pollSeconds: 10, timeoutSeconds: 1 };
+  const BOUND_MS = 2500;
+
+  test('fails when the tasks never run the digest, at the timeout and not a poll interval later', async () => {
+    const { mocks, clients } = mockedClients();
+    stackResolves(mocks, serviceStack(TAG));
+    ecsService(mocks, [OLD_DIGEST]);
+    const started = Date.now();
+    const error = await failure(verifyDeployment(clients, { ...slow, fetch: ok }));
+    const elapsed = Date.now() - started;
+    expect(error.message).toBe(`0 of 1 running task(s) (desired 1) run ${DIGEST} (1 on ${OLD_DIGEST}) after 1s`);
+    expect(elapsed).toBeLessThan(BOUND_MS);
+  }, 20000);
+
+  test('fails when /health never answers 200, at the timeout and not a poll interval later', async () => {
+    const { mocks, clients } = mockedClients();
+    stackResolves(mocks, serviceStack(TAG));
+    ecsService(mocks, [DIGEST]);
+    const bad = (async () => ({ status: 503 })) as unknown as typeof fetch;
+    const started = Date.now();
+    const error = await failure(verifyDeployment(clients, { ...slow, fetch: bad }));
+    const elapsed = Date.now() - started;
+    expect(error.message).toBe(`${URL}/health answered 503, not 200, after 1s`);
+    expect(elapsed).toBeLessThan(BOUND_MS);
+  }, 20000);
+
+  test("fails when /health hangs, at the timeout and not after the probe's own 5 s", async () => {
+    const { mocks, clients } = mockedClients();
+    stackResolves(mocks, serviceStack(TAG));
+    ecsService(mocks, [DIGEST]);
+    // Never answers; gives up only when its signal aborts, as fetch does.
+    const hang = ((_url: string, init: RequestInit) =>
+      new Promise((_resolve, reject) =>
+        init.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+      )) as unknown as typeof fetch;
+    const started = Date.now();
+    const error = await failure(verifyDeployment(clients, { ...slow, fetch: hang }));
+    const elapsed = Date.now() - started;
+    expect(error.message).toMatch(new RegExp(`^${URL}/health answered .*, not 200, after 1s$`));
+    expect(elapsed).toBeLessThan(BOUND_MS);
+  }, 20000);
+});

@@ -196,10 +196,148 @@ describe('scan-gate.sh', () => {
     expect(r.stderr).toContain('CRITICAL\tCVE-2026-9999\tgunicorn');
   });
 
-  test('waits for the scan to complete first', () => {
-    const r = scan('CRITICAL', { imageScanFindings: {} });
+  const gate = (env: Record<string, string>, body: unknown = { imageScanFindings: {} }) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'findings-'));
+    return run('scan-gate.sh', {
+      REPOSITORY_NAME: 'images',
+      IMAGE_DIGEST: DIGEST,
+      SCAN_SEVERITY_THRESHOLD: 'HIGH',
+      SCAN_POLL_SECONDS: '0',
+      STUB_FINDINGS: findings(dir, body),
+      ...env,
+    });
+  };
+  const scansOf = (r: Run) => r.calls.filter((c) => c.startsWith('aws ecr describe-image-scan-findings'));
+
+  test("reads the registry's scanning configuration first, and never uses the image-scan-complete waiter", () => {
+    const r = gate({});
     expect(r.status).toBe(0);
-    expect(r.calls[0]).toBe(`aws ecr wait image-scan-complete --repository-name images --image-id imageDigest=${DIGEST}`);
+    expect(r.calls[0]).toBe('aws ecr get-registry-scanning-configuration --output json');
+    expect(r.calls.some((c) => c.startsWith('aws ecr wait'))).toBe(false);
+  });
+
+  test('says that basic scanning checks operating-system packages only', () => {
+    const r = gate({ STUB_SCAN_TYPE: 'BASIC' });
+    expect(r.stdout).toContain(
+      "scan-gate: the registry uses BASIC scanning, which covers operating-system packages only: vulnerabilities in the app's " +
+        'Python packages (Flask, gunicorn, app/requirements.txt) are NOT checked; turn on enhanced scanning (Amazon Inspector) to gate them too',
+    );
+  });
+
+  test('waits while the basic scan has not started or is in progress', () => {
+    const r = gate({ STUB_SCAN_STATES: 'NOT_STARTED,IN_PROGRESS,COMPLETE' });
+    expect(r.status).toBe(0);
+    expect(scansOf(r)).toHaveLength(3);
+  });
+
+  test('fails when a basic scan reads COMPLETE but never gets a completion time (findings not yet there)', () => {
+    const r = gate({ STUB_SCAN_STATES: 'COMPLETE_NO_TIME', SCAN_TIMEOUT_SECONDS: '0' });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(
+      `scan-gate: the findings of ${DIGEST} were still unknown after 0s (ECR: COMPLETE); failing closed: re-run this stage once the scan has finished`,
+    );
+  });
+
+  // Every status under basic scanning, and one under enhanced: the same check runs in both.
+  test.each([
+    ['FAILED', 'BASIC'],
+    ['UNSUPPORTED_IMAGE', 'BASIC'],
+    ['FINDINGS_UNAVAILABLE', 'BASIC'],
+    ['SCAN_ELIGIBILITY_EXPIRED', 'BASIC'],
+    ['LIMIT_EXCEEDED', 'BASIC'],
+    ['SCAN_ELIGIBILITY_EXPIRED', 'ENHANCED'],
+  ])('fails closed when the scan ends %s (%s scanning)', (state, type) => {
+    const r = gate({ STUB_SCAN_TYPE: type, STUB_SCAN_STATES: state });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(
+      `scan-gate: the scan of ${DIGEST} ended ${state} (stub ${state}): its findings are unknown, so the gate fails closed`,
+    );
+  });
+
+  test('fails when the scan has not finished at the timeout, within the timeout and not a poll interval later', () => {
+    const started = Date.now();
+    const r = gate({ STUB_SCAN_STATES: 'IN_PROGRESS', SCAN_TIMEOUT_SECONDS: '2', SCAN_POLL_SECONDS: '60' });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(
+      `scan-gate: the findings of ${DIGEST} were still unknown after 2s (ECR: IN_PROGRESS); failing closed: re-run this stage once the scan has finished`,
+    );
+    expect(Date.now() - started).toBeLessThan(15000);
+  });
+
+  describe('enhanced scanning (Amazon Inspector)', () => {
+    const ENHANCED = { STUB_SCAN_TYPE: 'ENHANCED', STUB_SCAN_STATES: 'ACTIVE' };
+    const inspectorFindings = (body: unknown) => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'inspector-')), 'findings.json');
+      fs.writeFileSync(file, JSON.stringify(body));
+      return file;
+    };
+
+    test('passes a continuously scanned (ACTIVE, never COMPLETE) image once Inspector has scanned it', () => {
+      const r = gate({ ...ENHANCED, STUB_COVERAGE_STATES: 'NONE,PENDING,SCANNED' });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(
+        'scan-gate: the registry uses ENHANCED scanning (Amazon Inspector, CONTINUOUS_SCAN): operating-system and programming-language packages',
+      );
+      expect(r.calls.filter((c) => c.startsWith('aws inspector2 list-coverage'))).toHaveLength(3);
+      expect(r.stdout).toContain(`scan-gate: no findings at or above HIGH in ${DIGEST}`);
+    });
+
+    test("reads Inspector's findings for this digest, and fails on those over the threshold", () => {
+      const r = gate({
+        ...ENHANCED,
+        STUB_INSPECTOR_FINDINGS: inspectorFindings({
+          findings: [
+            {
+              severity: 'HIGH',
+              title: 'CVE-2026-1111 - gunicorn',
+              packageVulnerabilityDetails: { vulnerabilityId: 'CVE-2026-1111', vulnerablePackages: [{ name: 'gunicorn' }] },
+            },
+            {
+              severity: 'LOW',
+              title: 'CVE-2026-2222 - flask',
+              packageVulnerabilityDetails: { vulnerabilityId: 'CVE-2026-2222' },
+            },
+            { severity: 'UNTRIAGED', title: 'CVE-2026-3333' },
+          ],
+        }),
+      });
+      expect(r.status).toBe(1);
+      const list = r.calls.find((c) => c.startsWith('aws inspector2 list-findings'));
+      expect(list).toContain(`"ecrImageHash":[{"comparison":"EQUALS","value":"${DIGEST}"}]`);
+      expect(list).toContain('"findingStatus":[{"comparison":"EQUALS","value":"ACTIVE"}]');
+      expect(r.stderr).toContain('HIGH\tCVE-2026-1111\tgunicorn');
+      expect(r.stdout).toContain(
+        'scan-gate: 1 finding(s) have no severity yet (UNTRIAGED); they do not block, review them in Inspector',
+      );
+      expect(r.reason).toBe(`scan-gate: 1 finding(s) at or above HIGH (HIGH: 1) in ${DIGEST}`);
+    });
+
+    test('fails closed when Inspector does not scan the image', () => {
+      const r = gate({ ...ENHANCED, STUB_COVERAGE_STATES: 'INACTIVE:UNSUPPORTED_OS' });
+      expect(r.status).toBe(1);
+      expect(r.reason).toBe(
+        `scan-gate: Inspector does not scan ${DIGEST} (UNSUPPORTED_OS): its findings are unknown, so the gate fails closed`,
+      );
+    });
+
+    test('fails when Inspector has not scanned the image by the timeout', () => {
+      const r = gate({ ...ENHANCED, STUB_COVERAGE_STATES: 'PENDING', SCAN_TIMEOUT_SECONDS: '0' });
+      expect(r.status).toBe(1);
+      expect(r.reason).toBe(
+        `scan-gate: the findings of ${DIGEST} were still unknown after 0s (ECR: ACTIVE; Inspector: ACTIVE PENDING_INITIAL_SCAN); ` +
+          'failing closed: re-run this stage once the scan has finished',
+      );
+      expect(r.calls.some((c) => c.startsWith('aws inspector2 list-findings'))).toBe(false);
+    });
+
+    test('fails when no scanning rule covers the repository', () => {
+      const r = gate({ ...ENHANCED, STUB_SCAN_FILTER: 'other-*' });
+      expect(r.status).toBe(1);
+      expect(r.reason).toBe(
+        'scan-gate: the registry uses ENHANCED scanning, but none of its scanning rules matches repository images, ' +
+          'so Inspector never scans its images; add the repository to a rule',
+      );
+    });
   });
 
   test('fails when the threshold is not a severity', () => {
@@ -210,7 +348,13 @@ describe('scan-gate.sh', () => {
 });
 
 describe('deploy.sh', () => {
-  const DEPLOY_ENV = { SERVICE_STACK_NAME: 'fargate-app-dev-service', IMAGE_TAG: TAG };
+  const DEPLOY_ENV = {
+    SERVICE_STACK_NAME: 'fargate-app-dev-service',
+    IMAGE_TAG: TAG,
+    REPOSITORY_NAME: 'images',
+    ENV_NAME: 'dev',
+  };
+  const MARKER = `deployed-dev-${TAG}`;
 
   test('changes only the ImageTag parameter, on the previous template', () => {
     const r = run('deploy.sh', DEPLOY_ENV);
@@ -244,13 +388,110 @@ describe('deploy.sh', () => {
     expect(r.stdout).toContain(`deploy: fargate-app-dev-service already runs ${TAG}`);
   });
 
-  test('fails when the stack is not deployed', () => {
-    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_NO_STACK: '1' });
-    expect(r.status).toBe(1);
-    expect(r.reason).toBe('deploy: stack fargate-app-dev-service was not found; deploy it first with: npx cdk deploy --all');
+  describe('says what made reading the stack fail', () => {
+    test.each([
+      ['not-found', 'deploy: stack fargate-app-dev-service was not found; deploy it first with: npx cdk deploy --all'],
+      [
+        'no-region',
+        'deploy: could not read stack fargate-app-dev-service: no AWS region is set (AWS_REGION or AWS_DEFAULT_REGION): ' +
+          'You must specify a region. You can also configure your region by running "aws configure".',
+      ],
+      [
+        'no-credentials',
+        'deploy: could not read stack fargate-app-dev-service: no AWS credentials were found: ' +
+          'Unable to locate credentials. You can configure credentials by running "aws configure".',
+      ],
+      [
+        'denied',
+        'deploy: could not read stack fargate-app-dev-service: access denied; the Deploy role needs cloudformation:DescribeStacks on it: ' +
+          'An error occurred (AccessDenied) when calling the DescribeStacks operation: User: arn:aws:sts::123456789012:assumed-role/deploy/x ' +
+          'is not authorized to perform: cloudformation:DescribeStacks on resource: arn:aws:cloudformation:eu-west-1:123456789012:stack/fargate-app-dev-service/* ' +
+          'because no identity-based policy allows the cloudformation:DescribeStacks action',
+      ],
+      [
+        'expired',
+        'deploy: could not read stack fargate-app-dev-service: the AWS credentials are expired or invalid: ' +
+          'An error occurred (ExpiredToken) when calling the DescribeStacks operation: The security token included in the request is expired',
+      ],
+      [
+        'throttled',
+        "deploy: could not read stack fargate-app-dev-service: AWS throttled the request even after the CLI's retries; run the stage again: " +
+          'An error occurred (Throttling) when calling the DescribeStacks operation (reached max retries: 2): Rate exceeded',
+      ],
+    ])('fails when describe-stacks fails (%s), naming that cause', (failure, reason) => {
+      const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_DESCRIBE_FAILS: failure });
+      expect(r.status).toBe(1);
+      expect(r.reason).toBe(reason);
+      expect(r.calls.some((c) => c.startsWith('aws cloudformation update-stack') || c.startsWith('aws ecr put-image'))).toBe(
+        false,
+      );
+    });
   });
 
-  test('never calls the ECS API', () => {
-    expect(run('deploy.sh', DEPLOY_ENV).calls.some((c) => c.startsWith('aws ecs'))).toBe(false);
+  test('tags the image as deployed, with its own manifest byte for byte and its digest, before updating the stack', () => {
+    const r = run('deploy.sh', DEPLOY_ENV);
+    expect(r.status).toBe(0);
+    const put = r.calls.findIndex((c) => c.startsWith('aws ecr put-image'));
+    expect(r.calls[put]).toMatch(
+      new RegExp(
+        `^aws ecr put-image --repository-name images --image-tag ${MARKER} --image-digest ${DIGEST} ` +
+          '--image-manifest file://\\S+ --image-manifest-media-type application/vnd.oci.image.index.v1\\+json$',
+      ),
+    );
+    expect(fs.readFileSync(path.join(r.dir, 'put-manifest'), 'utf8')).toBe(
+      '{\n   "schemaVersion": 2,\n   "mediaType": "application/vnd.oci.image.index.v1+json"\n}\n',
+    );
+    expect(put).toBeLessThan(r.calls.findIndex((c) => c.startsWith('aws cloudformation update-stack')));
+    expect(r.stdout).toContain(`deploy: images@${DIGEST} is tagged ${MARKER}, so the lifecycle policy keeps it`);
+  });
+
+  test('succeeds when the image already carries the marker (a redeploy)', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_MARKER_EXISTS: '1' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`deploy: fargate-app-dev-service now runs ${TAG}`);
+  });
+
+  test('fails when the marker cannot be added, before changing the stack', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_PUT_FAILS: '1' });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(
+      `deploy: could not tag images:${TAG} as ${MARKER}: An error occurred (AccessDeniedException) when calling the PutImage operation: ` +
+        'not authorized to perform: ecr:PutImage; nothing changed',
+    );
+    expect(r.calls.some((c) => c.startsWith('aws cloudformation update-stack'))).toBe(false);
+  });
+
+  test('fails when the image is no longer in ECR, before changing the stack', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_IMAGE_GONE: '1' });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(`deploy: image tag ${TAG} is not in ECR repository images (ImageNotFound); nothing changed`);
+    expect(r.calls.some((c) => c.startsWith('aws cloudformation update-stack'))).toBe(false);
+  });
+
+  test('never calls the ECS API once the service has had an image', () => {
+    expect(
+      run('deploy.sh', DEPLOY_ENV).calls.some((c) => c.startsWith('aws ecs') || c.startsWith('aws application-autoscaling')),
+    ).toBe(false);
+  });
+
+  test("raises the service to its scaling floor on the first image, when ImageTag was 'no-image'", () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_PREVIOUS_TAG: 'no-image', STUB_MIN_CAPACITY: '2', STUB_DESIRED_COUNT: '0' });
+    expect(r.status).toBe(0);
+    expect(r.calls).toContain(
+      'aws application-autoscaling describe-scalable-targets --service-namespace ecs --resource-ids service/app-cluster/app-service ' +
+        '--scalable-dimension ecs:service:DesiredCount --query ScalableTargets[0].MinCapacity --output text',
+    );
+    const update = r.calls.filter((c) => c.startsWith('aws ecs update-service'));
+    expect(update).toEqual(['aws ecs update-service --cluster app-cluster --service app-service --desired-count 2']);
+    expect(r.calls.indexOf(update[0])).toBeGreaterThan(
+      r.calls.indexOf('aws cloudformation wait stack-update-complete --stack-name fargate-app-dev-service'),
+    );
+    expect(r.stdout).toContain('deploy: first image: raised app-service from 0 to its scaling floor of 2 task(s)');
+  });
+
+  test('leaves the desired count alone on the first image when it already reaches the floor', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_PREVIOUS_TAG: 'no-image', STUB_MIN_CAPACITY: '2', STUB_DESIRED_COUNT: '3' });
+    expect(r.status).toBe(0);
+    expect(r.calls.some((c) => c.startsWith('aws ecs update-service'))).toBe(false);
   });
 });

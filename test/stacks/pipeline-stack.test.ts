@@ -145,7 +145,15 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
     expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } });
     expect(JSON.stringify(passRole.Resource)).toContain('cfn-exec-role');
     const actions = statements.flatMap((s) => [s.Action].flat());
-    expect(actions.some((a: string) => /^(ecs|ecr|iam:(?!PassRole)|cloudformation:(Create|Delete))/.test(a))).toBe(false);
+    expect(actions.some((a: string) => /^(iam:(?!PassRole)|cloudformation:(Create|Delete))/.test(a))).toBe(false);
+    // ECR: the deployed marker on this repository's images; ECS: the first image's desired count, on this one service.
+    const others = statements.filter((s) => [s.Action].flat().some((a: string) => /^(ecr|ecs|application-autoscaling):/.test(a)));
+    const named = (s: any) => JSON.stringify(s.Resource);
+    expect(others.map((s) => [s.Action, s.Resource === '*' ? '*' : named(s)])).toEqual([
+      [['ecr:BatchGetImage', 'ecr:PutImage'], expect.stringContaining('ImagesRepository')],
+      [['ecs:DescribeServices', 'ecs:UpdateService'], expect.stringContaining('WebService')],
+      ['application-autoscaling:DescribeScalableTargets', '*'],
+    ]);
   });
 
   test('the deploy role may read the bootstrap version parameter, which CloudFormation resolves as the caller', () => {
@@ -224,6 +232,22 @@ describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
     expect(JSON.parse(verify.Configuration.EnvironmentVariables)).toEqual([
       { name: 'IMAGE_TAG', type: 'PLAINTEXT', value: '#{Build.IMAGE_TAG}' },
       { name: 'IMAGE_DIGEST', type: 'PLAINTEXT', value: '#{Build.IMAGE_DIGEST}' },
+    ]);
+  });
+
+  test('the scan gate role reads the scanning configuration and Inspector, and changes nothing', () => {
+    const statements = policyOfProject(pipeline(env), 'ScanGate');
+    expect(statements).toContainEqual({
+      Action: ['ecr:GetRegistryScanningConfiguration', 'inspector2:ListCoverage', 'inspector2:ListFindings'],
+      Effect: 'Allow',
+      Resource: '*',
+    });
+    const ecr = statements.filter((s) => [s.Action].flat().some((a: string) => /^(ecr|inspector2):/.test(a)));
+    expect(ecr.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'ecr:DescribeImageScanFindings',
+      'ecr:GetRegistryScanningConfiguration',
+      'inspector2:ListCoverage',
+      'inspector2:ListFindings',
     ]);
   });
 
