@@ -13,6 +13,9 @@ import { buildApp } from '../../lib/app';
 import { configWith, CDK_CONTEXT } from '../helpers';
 import { TARGET_NAMES, target } from './targets';
 
+// A synthesis takes tens of seconds on a busy 2-core machine.
+jest.setTimeout(300_000);
+
 const reportOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'validation-report.json'), 'utf8'));
 
 test.each(TARGET_NAMES)('%s: the validation report (CloudFormation validation, cdk-nag) is empty', (name) => {
