@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
+import { ImageRepository } from '../constructs/image-repository';
 import type { ServiceStack } from './service-stack';
 
 export interface PipelineStackProps extends cdk.StackProps {
@@ -26,7 +27,7 @@ export class PipelineStack extends cdk.Stack {
       envName: config.envName,
       pipeline: config.pipeline,
       sourceRepository: props.sourceRepository,
-      imageRepository: props.imageRepository,
+      imageRepository: ImageRepository.inStack(this, 'ImageRepository', props.imageRepository),
       cpuArchitecture: config.cpuArchitecture,
       containerPort: config.containerPort,
       healthCheckPath: config.healthCheckPath,

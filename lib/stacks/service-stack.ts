@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
+import { ImageRepository } from '../constructs/image-repository';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Network } from '../constructs/network';
 import { ServiceMonitoring } from '../constructs/service-monitoring';
@@ -36,6 +37,7 @@ export class ServiceStack extends cdk.Stack {
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
+    const repository = ImageRepository.inStack(this, 'ImageRepository', props.repository);
     const { config } = props;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
@@ -98,7 +100,7 @@ export class ServiceStack extends cdk.Stack {
       assignPublicIp: network.assignPublicIp,
       loadBalancer: lb.loadBalancer,
       listener: lb.listener,
-      repository: props.repository,
+      repository,
       imageTag: imageTag.valueAsString,
       hasImage,
       cpu: config.cpu,
@@ -153,7 +155,7 @@ export class ServiceStack extends cdk.Stack {
     new cdk.CfnOutput(this, 'ServiceUrl', { description: 'Service URL', value: lb.url });
     new cdk.CfnOutput(this, 'RepositoryUri', {
       description: 'ECR repository of the images',
-      value: props.repository.repositoryUri,
+      value: repository.repositoryUri,
     });
     new cdk.CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
     new cdk.CfnOutput(this, 'ServiceName', { value: this.service.serviceName });
