@@ -42,7 +42,7 @@ let failed = 0;
 function report(ok: boolean, name: string, detail = ''): boolean {
   if (ok) passed++;
   else failed++;
-  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? `\n${indent(detail)}` : ''}`);
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${!ok && detail.trim() ? `\n${indent(detail)}` : ''}`);
   return ok;
 }
 const indent = (text: string) =>
@@ -219,7 +219,9 @@ function runArguments(task: Task, image: string, catatonit: string): Run {
   const imageVolumes = Object.keys(config.Volumes ?? {});
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rehearsal-volumes-'));
   const user = container.User ?? config.User ?? '0';
-  const args = ['--user', user];
+  // The task definition's health check is run below, as ECS runs it; podman's own timer for the image's HEALTHCHECK
+  // needs systemd, which this machine's podman cannot reach.
+  const args = ['--user', user, '--no-healthcheck'];
 
   if (container.ReadonlyRootFilesystem) {
     // podman's --read-only also mounts tmpfs on /tmp, /var/tmp and /run unless told not to; Fargate mounts nothing there.
