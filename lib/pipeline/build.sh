@@ -67,10 +67,26 @@ docker buildx build --builder ci --platform "$platform" --target release --cache
   --cache-to "$cache,mode=max,image-manifest=true,oci-mediatypes=true" --tag "$image" --load --progress plain "$app_dir" ||
   fail "the release image did not build (the build output is above)"
 
-# 3. Smoke test: the image must answer on the health path, and exit promptly on SIGTERM, as ECS will ask it to.
-container="$(docker run --detach --read-only --tmpfs /tmp --env "APP_VERSION=$IMAGE_TAG" --publish "127.0.0.1::$port" "$image")" ||
+# 3. Smoke test: the image must answer on the health path, let its user write a temporary file, and exit promptly on
+# SIGTERM, as ECS will ask it to. It runs as Fargate runs it: read-only root, and the task's /tmp volume mounted as
+# Fargate mounts a bind volume. That is an empty root-owned 0755 directory, unless the image declares VOLUME /tmp: then
+# ECS copies the image's /tmp into the volume ("the data in the VOLUME directive path is copied to the data volume",
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html). A Docker anonymous volume makes the
+# same copy, owner and mode included. (`--tmpfs /tmp` is mode 1777 and would hide a /tmp the app user cannot write.)
+tmp_dir=""
+if [[ "$(docker image inspect --format '{{json .Config.Volumes}}' "$image")" == *'"/tmp"'* ]]; then
+  tmp_mount=(--volume /tmp)
+else
+  tmp_dir="$(mktemp -d)"
+  chmod 0755 "$tmp_dir"
+  tmp_mount=(--volume "$tmp_dir:/tmp")
+fi
+container="$(docker run --detach --read-only "${tmp_mount[@]}" --env "APP_VERSION=$IMAGE_TAG" --publish "127.0.0.1::$port" "$image")" ||
   fail "the release image did not start"
-cleanup() { docker rm --force "$container" >/dev/null 2>&1 || true; }
+cleanup() {
+  docker rm --force --volumes "$container" >/dev/null 2>&1 || true
+  [[ -z "$tmp_dir" ]] || rm -rf "$tmp_dir"
+}
 trap cleanup EXIT
 host_port="$(docker port "$container" "$port/tcp" | head -n 1)"
 host_port="${host_port##*:}"
@@ -89,6 +105,11 @@ until curl --fail --silent --show-error --max-time 2 "$url" >/dev/null 2>&1; do
   sleep 1
 done
 echo "build: smoke test: $health_path answered"
+
+# Flask spools large uploads to tempfile: the app's user must be able to write in /tmp.
+docker exec "$container" python -c 'import tempfile; tempfile.TemporaryFile().close()' ||
+  fail "smoke test: the app's user cannot create a temporary file in /tmp (the error is above)"
+echo "build: smoke test: the app's user can write in /tmp"
 
 docker kill --signal TERM "$container" >/dev/null
 stopped=false

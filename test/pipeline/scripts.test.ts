@@ -88,10 +88,28 @@ describe('build.sh', () => {
   });
 
   test('smoke-tests a read-only container and stops it with SIGTERM', () => {
-    const r = run('build.sh', BUILD_ENV);
-    expect(r.calls.find((c) => c.startsWith('docker run'))).toContain('--read-only --tmpfs /tmp');
+    const r = run('build.sh', { ...BUILD_ENV, STUB_IMAGE_VOLUMES: '{"/tmp":{}}' });
+    expect(r.calls.find((c) => c.startsWith('docker run'))).toContain('--read-only --volume /tmp --env');
     expect(r.calls).toContain('curl --fail --silent --show-error --max-time 2 http://127.0.0.1:49153/health');
+    expect(r.calls).toContain('docker exec c0ffee python -c import tempfile; tempfile.TemporaryFile().close()');
     expect(r.calls).toContain('docker kill --signal TERM c0ffee');
+  });
+
+  test('mounts /tmp as Fargate does: an empty root-owned 0755 directory unless the image declares VOLUME /tmp', () => {
+    const r = run('build.sh', BUILD_ENV);
+    const docker = r.calls.find((c) => c.startsWith('docker run'))!;
+    expect(docker).not.toContain('--tmpfs');
+    const dir = /--read-only --volume (\/tmp\/tmp\.\w+):\/tmp --env/.exec(docker)?.[1];
+    expect(r.calls).toContain(`mount ${dir}: 755 root, 0 entries`);
+    expect(r.stdout).toContain("build: smoke test: the app's user can write in /tmp");
+  });
+
+  test('fails when the app user cannot write /tmp, and pushes nothing', () => {
+    const r = run('build.sh', { ...BUILD_ENV, STUB_TMP_NOT_WRITABLE: '1' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('PermissionError');
+    expect(r.reason).toBe("build: smoke test: the app's user cannot create a temporary file in /tmp (the error is above)");
+    expect(r.calls.some((c) => c.startsWith('docker push'))).toBe(false);
   });
 
   test('fails when the unit tests fail, and pushes nothing', () => {
