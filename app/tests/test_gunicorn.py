@@ -271,3 +271,30 @@ def test_fails_when_a_worker_count_is_not_1_to_32(variable: str, value: str) -> 
     done = subprocess.run(image_cmd(), cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=20)
     assert done.returncode != 0
     assert f"{variable}: '{value}' is not a whole number from 1 to 32; unset it to use" in done.stdout + done.stderr
+
+
+# ---- Errors raised before the app: gunicorn answers itself, in HTML (docs/app-limits.md) ----------------------------
+
+
+def raw_exchange(port: int, data: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Sends bytes, reads until gunicorn closes; returns the status line, the headers (lower-case names) and the body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}, body
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [b"NONSENSE\r\n\r\n", b"GET /" + b"a" * 8000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"],
+    ids=["malformed request line", "request line over limit_request_line"],
+)
+def test_a_request_gunicorn_rejects_gets_its_html_400_not_the_apps_json(server: Server, request_bytes: bytes) -> None:
+    status, headers, body = raw_exchange(server.port, request_bytes)
+    assert status.startswith("HTTP/1.1 400")
+    assert headers["content-type"].startswith("text/html")
+    assert body.startswith(b"<html>")

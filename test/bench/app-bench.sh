@@ -63,6 +63,9 @@ else
 fi
 cleanup() {
   if [[ "$quota" == true ]]; then
+    local pid
+    cat "$cg_cpu/cgroup.procs" "$cg_wrk/cgroup.procs" 2>/dev/null | while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done
+    sleep 0.2
     rmdir "$cg_cpu" "$cg_acct" "$cg_wrk" 2>/dev/null || true
   fi
 }
@@ -117,6 +120,9 @@ run_one() {
     sleep 0.1
   done
 
+  # The quota starts now (start-up is not what this measures, and at 0.25 vCPU it takes seconds) and holds until the
+  # server has exited, so the SIGTERM exit time is the one a task of this size sees.
+  if [[ "$quota" == true ]]; then echo "$((cpu * period_us / 1024))" >"$cg_cpu/cpu.cfs_quota_us"; fi
   echo "app-bench: $env round $round: $name (${workers}x$threads) at $cpu CPU units, load average $load_before" >&2
   cpu0="$(cpu_ns)"
   thr0="$(throttled)"
@@ -144,6 +150,7 @@ run_one() {
     kill -KILL "$pid1"
   fi
   wait "$unshare_pid" 2>/dev/null || true
+  if [[ "$quota" == true ]]; then echo -1 >"$cg_cpu/cpu.cfs_quota_us"; fi
 
   jq -nc --arg env "$env" --argjson cpu "$cpu" --argjson round "$round" --arg name "$name" \
     --argjson workers "$workers" --argjson threads "$threads" --argjson load "$load" --argjson quota "$quota" \
@@ -174,7 +181,6 @@ stop_measured_for=" "
 for line in "${environments[@]}"; do
   read -r env cpu workers threads <<<"$line"
   if [[ -n "${BENCH_ENVS:-}" && " $BENCH_ENVS " != *" $env "* ]]; then continue; fi
-  if [[ "$quota" == true ]]; then echo "$((cpu * period_us / 1024))" >"$cg_cpu/cpu.cfs_quota_us"; fi
   read -r -a shapes <<<"${BENCH_SHAPES:-${workers}x$threads}"
   servers=("${shapes[@]}" dev-server)
   for round in $(seq "$rounds"); do
@@ -191,7 +197,6 @@ for line in "${environments[@]}"; do
       fi
     done
   done
-  if [[ "$quota" == true ]]; then echo -1 >"$cg_cpu/cpu.cfs_quota_us"; fi
 done
 
 # Summary. A ratio compares one gunicorn run with the development-server run of the same round, and only when the
