@@ -27,7 +27,8 @@ workers = _count("GUNICORN_WORKERS", 2, 32)
 # Threads let one worker overlap I/O; gthread is also the worker that honours keepalive.
 # workers x threads is the task's hard ceiling of requests in flight: request N+1 waits in a queue.
 worker_class = "gthread"
-threads = _count("GUNICORN_THREADS", 4, 32)
+# 8 was measured best for a 0.25 vCPU task and 16 for 0.5 vCPU (docs/app-limits.md §4); the task definition sets it.
+threads = _count("GUNICORN_THREADS", 8, 32)
 
 # ECS sends SIGTERM, then SIGKILL after the container's stopTimeout (30 s): finish in-flight requests before that.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))

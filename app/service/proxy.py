@@ -85,7 +85,8 @@ class TrustedProxy:
         self.proxied = ProxyFix(app, x_for=1, x_proto=1, x_host=0, x_port=0, x_prefix=0)
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
-        if environ.get("SCRIPT_NAME") or "HTTP_SCRIPT_NAME" in environ:
+        # gunicorn 22+ also takes a PATH_INFO header from forwarded_allow_ips peers (its forwarder_headers setting).
+        if environ.get("SCRIPT_NAME") or "HTTP_SCRIPT_NAME" in environ or "HTTP_PATH_INFO" in environ:
             environ["PATH_INFO"] = _requested_path(environ)
             environ["SCRIPT_NAME"] = ""
         if _is_trusted(environ.get("REMOTE_ADDR"), self.networks):

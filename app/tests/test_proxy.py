@@ -48,6 +48,12 @@ def test_a_forged_script_name_never_moves_the_app(whoami) -> None:
         assert seen["path"] == "/_test/request"
 
 
+def test_a_forged_path_info_header_never_moves_the_app(whoami) -> None:
+    # gunicorn 22+ takes a PATH_INFO header from forwarded_allow_ips peers (forwarder_headers); the path is the URI's.
+    seen = whoami(ALB_NODE, {"PATH_INFO": "/health"}, path="/health", RAW_URI="/_test/request")
+    assert seen["path"] == "/_test/request"
+
+
 def test_forwarded_allow_ips_is_read_from_the_environment() -> None:
     settings = Settings.from_env({"FORWARDED_ALLOW_IPS": "10.20.0.0/16, 10.30.0.0/16"})
     assert [str(n) for n in settings.trusted_proxies] == ["10.20.0.0/16", "10.30.0.0/16"]
