@@ -123,7 +123,8 @@ run_one() {
   # The quota starts now (start-up is not what this measures, and at 0.25 vCPU it takes seconds) and holds until the
   # server has exited, so the SIGTERM exit time is the one a task of this size sees.
   if [[ "$quota" == true ]]; then echo "$((cpu * period_us / 1024))" >"$cg_cpu/cpu.cfs_quota_us"; fi
-  echo "app-bench: $env round $round: $name (${workers}x$threads) at $cpu CPU units, load average $load_before" >&2
+  echo "app-bench: $env round $round: $name (${workers}x$threads) $([[ "$quota" == true ]] && echo "at $cpu CPU units" ||
+    echo "UNCONSTRAINED"), load average $load_before" >&2
   cpu0="$(cpu_ns)"
   thr0="$(throttled)"
   load="$(
