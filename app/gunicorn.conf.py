@@ -1,6 +1,6 @@
 """gunicorn settings for the container. Every value is explained by the failure it prevents.
 
-The task definition sets PORT, GUNICORN_WORKERS, GUNICORN_THREADS and FORWARDED_ALLOW_IPS; the defaults below serve
+The task definition sets PORT, GUNICORN_WORKERS, GUNICORN_THREADS and TRUSTED_PROXY_CIDRS; the defaults below serve
 `docker run` and local use. docs/app-limits.md says what these numbers mean for requests in flight and timeouts.
 """
 
@@ -48,6 +48,12 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 logger_class = "service.logs.GunicornJsonLogger"
 
-# forwarded_allow_ips is deliberately not set here: gunicorn reads FORWARDED_ALLOW_IPS natively, and the task
-# definition sets it to the VPC's CIDR. gunicorn before 24.1.0 matches it as exact address strings only (CIDR support:
-# https://github.com/benoitc/gunicorn/pull/3449), so the app applies the same list itself (service/proxy.py).
+# gunicorn trusts no peer's X-Forwarded-* (nor, from 22.0, SCRIPT_NAME/PATH_INFO headers): the app decides, from
+# TRUSTED_PROXY_CIDRS (service/proxy.py). gunicorn takes CIDR networks in forwarded_allow_ips only from 24.1.0
+# (https://github.com/benoitc/gunicorn/pull/3449); 23.x stops at start-up on one, 20.1 silently never matches it.
+forwarded_allow_ips = ""
+if "FORWARDED_ALLOW_IPS" in os.environ:
+    raise ValueError(
+        "FORWARDED_ALLOW_IPS is not used (gunicorn before 24.1 cannot take a CIDR there); "
+        "set TRUSTED_PROXY_CIDRS to the VPC's CIDR instead"
+    )

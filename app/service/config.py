@@ -32,6 +32,6 @@ class Settings:
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             # Only the integration tests turn this on; the task definition never sets it.
             test_routes=env.get("APP_TEST_ROUTES", "") == "1",
-            # The same variable gunicorn reads natively for forwarded_allow_ips, so one value drives both.
-            trusted_proxies=parse_networks(env.get("FORWARDED_ALLOW_IPS", DEFAULT_TRUSTED)),
+            # Not gunicorn's FORWARDED_ALLOW_IPS: gunicorn 23.x refuses to start on a CIDR there (service/proxy.py).
+            trusted_proxies=parse_networks(env.get("TRUSTED_PROXY_CIDRS", DEFAULT_TRUSTED)),
         )

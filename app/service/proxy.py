@@ -3,14 +3,17 @@
 Behind the ALB, the TCP peer (REMOTE_ADDR) is a load balancer node, and the client's address is the last entry of
 X-Forwarded-For, which the ALB appends to whatever the client sent. So:
 
-- a peer inside the trusted networks (FORWARDED_ALLOW_IPS: the VPC CIDR) is the ALB: Werkzeug's ProxyFix takes
+- a peer inside the trusted networks (TRUSTED_PROXY_CIDRS: the VPC CIDR) is the ALB: Werkzeug's ProxyFix takes
   exactly one hop of X-Forwarded-For (the entry the ALB appended) and X-Forwarded-Proto;
 - any other peer sent its X-Forwarded-* headers itself: they change nothing.
 
-The gate is here, in the app, and not only in gunicorn's `forwarded_allow_ips`, because gunicorn accepts CIDR
-networks there only from 24.1.0 (https://github.com/benoitc/gunicorn/pull/3449, "CIDR Network Support" in the
-24.1.0 release notes). Gunicorn 20.1 (Debian 12) and 23.0 (the pinned version) compare the peer's address with each
-entry as a string, so a CIDR trusts nobody there; the app gives the same answer on every version.
+The gate is here, in the app, and gunicorn's own `forwarded_allow_ips` trusts nobody (gunicorn.conf.py), because
+gunicorn accepts CIDR networks there only from 24.1.0 (https://github.com/benoitc/gunicorn/pull/3449, "CIDR Network
+Support" in the 24.1.0 release notes). Before that, 20.1 (Debian 12) compares the peer with each entry as a string,
+so a CIDR trusts nobody, and the 23.x line, which includes the pinned 23.0.0, validates each entry with
+`ipaddress.ip_address()` (gunicorn/config.py, `validate_string_to_addr_list`; 24.1.1 moved it to `ip_network`,
+https://github.com/benoitc/gunicorn/pull/3459): a CIDR in FORWARDED_ALLOW_IPS stops gunicorn at start-up. So the
+networks come from TRUSTED_PROXY_CIDRS, which gunicorn does not read, and the app answers the same on every version.
 
 SCRIPT_NAME never comes from a request header. Gunicorn 20.1 copies a `SCRIPT_NAME:` header into the environ
 unconditionally (gunicorn/http/wsgi.py, `elif hdr_name == "SCRIPT_NAME"`); 22.0+ takes it only from
@@ -29,11 +32,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
-# gunicorn's own default for forwarded_allow_ips when FORWARDED_ALLOW_IPS is unset.
+# Loopback, as gunicorn's own default for forwarded_allow_ips: local runs behind a local proxy keep working.
 DEFAULT_TRUSTED = "127.0.0.1,::1"
 
 
-def parse_networks(value: str, name: str = "FORWARDED_ALLOW_IPS") -> tuple[Network, ...]:
+def parse_networks(value: str, name: str = "TRUSTED_PROXY_CIDRS") -> tuple[Network, ...]:
     """Parses a comma-separated list of addresses and CIDR networks. Raises ValueError naming the bad entry."""
     networks = []
     for entry in (part.strip() for part in value.split(",")):
@@ -76,7 +79,7 @@ def _requested_path(environ: dict) -> str:
 
 
 class TrustedProxy:
-    """WSGI middleware: ProxyFix (one hop, X-Forwarded-For and -Proto) for peers inside `networks`, nothing for others."""
+    """WSGI middleware: ProxyFix (one hop, X-Forwarded-For and -Proto) for peers inside `networks`, else nothing."""
 
     def __init__(self, app: WsgiApp, networks: Sequence[Network]) -> None:
         self.app = app

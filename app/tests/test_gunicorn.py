@@ -125,7 +125,7 @@ def server() -> Iterator[Server]:
 
 @pytest.fixture()
 def gunicorn() -> Iterator[Callable[..., Server]]:
-    """A factory: `gunicorn(FORWARDED_ALLOW_IPS="...")` starts a server with those variables; all are stopped after."""
+    """A factory: `gunicorn(TRUSTED_PROXY_CIDRS="...")` starts a server with those variables; all are stopped after."""
     started: list[Server] = []
 
     def start(**overrides: str) -> Server:
@@ -177,13 +177,13 @@ def test_a_request_in_flight_completes_after_sigterm(server: Server) -> None:
 
 
 # ---- Who sent the request (service/proxy.py), through real gunicorn -------------------------------------------------
-# Every request here comes from 127.0.0.1. "Outside" means FORWARDED_ALLOW_IPS does not cover it; "the ALB's range"
+# Every request here comes from 127.0.0.1. "Outside" means TRUSTED_PROXY_CIDRS does not cover it; "the ALB's range"
 # means it does (127.0.0.0/8 plays the VPC's CIDR). The task definition sets the real VPC CIDR.
 FORGED = {"X-Forwarded-For": "198.51.100.66", "X-Forwarded-Proto": "https", "SCRIPT_NAME": "/_test"}
 
 
 def test_forged_headers_from_outside_the_trusted_range_change_nothing_seen_or_logged(gunicorn) -> None:
-    server = gunicorn(FORWARDED_ALLOW_IPS="10.10.0.0/16", GUNICORN_WORKERS="1")
+    server = gunicorn(TRUSTED_PROXY_CIDRS="10.10.0.0/16", GUNICORN_WORKERS="1")
     honest = server.get("/_test/request")
     forged = server.get("/_test/request", headers=FORGED)
     assert forged == honest
@@ -202,7 +202,7 @@ def test_forged_headers_from_outside_the_trusted_range_change_nothing_seen_or_lo
 
 
 def test_from_the_alb_range_the_appended_client_address_is_seen_and_logged(gunicorn) -> None:
-    server = gunicorn(FORWARDED_ALLOW_IPS="127.0.0.0/8", GUNICORN_WORKERS="1")
+    server = gunicorn(TRUSTED_PROXY_CIDRS="127.0.0.0/8", GUNICORN_WORKERS="1")
     # The client forged 198.51.100.66; the ALB appended the address it saw, 203.0.113.9.
     headers = {**FORGED, "X-Forwarded-For": "198.51.100.66, 203.0.113.9"}
     assert server.get("/_test/request", headers=headers) == (
@@ -277,7 +277,7 @@ def test_fails_when_a_worker_count_is_not_1_to_32(variable: str, value: str) -> 
 
 
 def raw_exchange(port: int, data: bytes) -> tuple[str, dict[str, str], bytes]:
-    """Sends bytes, reads until gunicorn closes; returns the status line, the headers (lower-case names) and the body."""
+    """Sends bytes, reads until gunicorn closes; returns the status line, headers (lower-case names) and body."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(data)
         reply = b""
@@ -298,3 +298,18 @@ def test_a_request_gunicorn_rejects_gets_its_html_400_not_the_apps_json(server: 
     assert status.startswith("HTTP/1.1 400")
     assert headers["content-type"].startswith("text/html")
     assert body.startswith(b"<html>")
+
+
+def test_gunicorn_itself_trusts_no_peers_forwarded_headers() -> None:
+    namespace: dict = {}
+    exec((APP_DIR / "gunicorn.conf.py").read_text(), namespace)
+    assert namespace["forwarded_allow_ips"] == ""  # the app decides, from TRUSTED_PROXY_CIDRS (service/proxy.py)
+
+
+def test_fails_when_gunicorns_forwarded_allow_ips_is_set() -> None:
+    # An address, not a CIDR: gunicorn 23.x itself refuses a CIDR there before reading this config file.
+    env = {**os.environ, "PORT": str(free_port()), "PYTHONPATH": str(APP_DIR), "FORWARDED_ALLOW_IPS": "10.10.0.5"}
+    done = subprocess.run(image_cmd(), cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=20)
+    assert done.returncode != 0
+    assert "FORWARDED_ALLOW_IPS is not used" in done.stdout + done.stderr
+    assert "set TRUSTED_PROXY_CIDRS to the VPC's CIDR instead" in done.stdout + done.stderr

@@ -1,4 +1,4 @@
-"""Forged X-Forwarded-* and SCRIPT_NAME headers, through the app's WSGI stack (gunicorn's own part: test_gunicorn.py)."""
+"""Forged X-Forwarded-* and SCRIPT_NAME headers through the app's WSGI stack (real gunicorn: test_gunicorn.py)."""
 
 from __future__ import annotations
 
@@ -54,8 +54,8 @@ def test_a_forged_path_info_header_never_moves_the_app(whoami) -> None:
     assert seen["path"] == "/_test/request"
 
 
-def test_forwarded_allow_ips_is_read_from_the_environment() -> None:
-    settings = Settings.from_env({"FORWARDED_ALLOW_IPS": "10.20.0.0/16, 10.30.0.0/16"})
+def test_trusted_proxy_cidrs_are_read_from_the_environment() -> None:
+    settings = Settings.from_env({"TRUSTED_PROXY_CIDRS": "10.20.0.0/16, 10.30.0.0/16"})
     assert [str(n) for n in settings.trusted_proxies] == ["10.20.0.0/16", "10.30.0.0/16"]
 
 
@@ -66,13 +66,13 @@ def test_by_default_only_loopback_is_trusted_like_gunicorn() -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("*", "FORWARDED_ALLOW_IPS: '*' trusts X-Forwarded-For from every peer"),
-        ("10.10.0.0/33", "FORWARDED_ALLOW_IPS: '10.10.0.0/33' is not an IP address or CIDR network"),
-        ("10.10.0.1/16", "FORWARDED_ALLOW_IPS: '10.10.0.1/16' is not an IP address or CIDR network (10.10.0.1/16 has host bits set)"),
-        (" , ", "FORWARDED_ALLOW_IPS: ' , ' names no network"),
+        ("*", "TRUSTED_PROXY_CIDRS: '*' trusts X-Forwarded-For from every peer"),
+        ("10.10.0.0/33", "TRUSTED_PROXY_CIDRS: '10.10.0.0/33' is not an IP address or CIDR network"),
+        ("10.10.0.1/16", "TRUSTED_PROXY_CIDRS: '10.10.0.1/16' is not an IP address or CIDR network (10.10.0.1/16 has"),
+        (" , ", "TRUSTED_PROXY_CIDRS: ' , ' names no network"),
     ],
 )
-def test_fails_when_forwarded_allow_ips_is_not_a_list_of_networks(value: str, message: str) -> None:
+def test_fails_when_trusted_proxy_cidrs_is_not_a_list_of_networks(value: str, message: str) -> None:
     with pytest.raises(ValueError) as error:
-        Settings.from_env({"FORWARDED_ALLOW_IPS": value})
+        Settings.from_env({"TRUSTED_PROXY_CIDRS": value})
     assert str(error.value).startswith(message)
