@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.config import Settings
 from service.logs import configure_logging
+from service.proxy import TrustedProxy
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     configure_logging(settings.log_level)
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
+    app.wsgi_app = TrustedProxy(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     started = time.time()
 
     @app.get("/")
@@ -41,6 +43,16 @@ def create_app(settings: Settings | None = None) -> Flask:
             seconds = min(float(request.args.get("seconds", "1")), 30.0)
             time.sleep(seconds)
             return jsonify(slept=seconds)
+
+        @app.get("/_test/request")
+        def whoami() -> Any:
+            # What the app believes about the request: the integration tests forge headers against it.
+            return jsonify(
+                remote_addr=request.remote_addr,
+                scheme=request.scheme,
+                url_root=request.url_root,
+                path=request.path,
+            )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
+from service.proxy import DEFAULT_TRUSTED, Network, parse_networks
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -16,6 +18,8 @@ class Settings:
     port: int = 8080
     log_level: str = "INFO"
     test_routes: bool = False
+    # Peers whose X-Forwarded-For/-Proto are believed: the VPC's CIDR behind the ALB (see service/proxy.py).
+    trusted_proxies: tuple[Network, ...] = parse_networks(DEFAULT_TRUSTED)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -28,4 +32,6 @@ class Settings:
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             # Only the integration tests turn this on; the task definition never sets it.
             test_routes=env.get("APP_TEST_ROUTES", "") == "1",
+            # Not gunicorn's FORWARDED_ALLOW_IPS: gunicorn 23.x refuses to start on a CIDR there (service/proxy.py).
+            trusted_proxies=parse_networks(env.get("TRUSTED_PROXY_CIDRS", DEFAULT_TRUSTED)),
         )

@@ -57,7 +57,11 @@ def access_entry(
         "status": status,
         "bytes": response_bytes,
         "duration_ms": round(duration_seconds * 1000, 2),
-        "client": environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR")),
+        # REMOTE_ADDR after service/proxy.py: the address the ALB appended to X-Forwarded-For when the peer is the
+        # ALB, the TCP peer otherwise. Never the raw header, whose first entries are whatever the client wrote.
+        "client": environ.get("REMOTE_ADDR"),
+        # The TCP peer: the load balancer node when the request came through it.
+        "peer": environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", environ.get("REMOTE_ADDR")),
         "user_agent": environ.get("HTTP_USER_AGENT"),
         "trace_id": environ.get("HTTP_X_AMZN_TRACE_ID"),
         "version": os.environ.get("APP_VERSION", "dev"),

@@ -49,8 +49,17 @@ def test_an_access_entry_has_the_request_fields() -> None:
     assert entry["status"] == 200
     assert entry["bytes"] == 31
     assert entry["duration_ms"] == 4.2
-    assert entry["client"] == "203.0.113.9"
+    # The raw header is whatever the client wrote: the client is REMOTE_ADDR, which service/proxy.py sets from the
+    # entry the ALB appended when (and only when) the peer is the ALB.
+    assert entry["client"] == "10.0.0.5"
+    assert entry["peer"] == "10.0.0.5"
     assert entry["trace_id"] == "Root=1-67890-abc"
+
+
+def test_the_client_is_the_address_proxy_fix_chose_and_the_peer_is_the_alb_node() -> None:
+    environ = {"REMOTE_ADDR": "203.0.113.9", "werkzeug.proxy_fix.orig": {"REMOTE_ADDR": "10.10.1.17"}}
+    entry = access_entry(environ, 200, 0, 0.001)
+    assert (entry["client"], entry["peer"]) == ("203.0.113.9", "10.10.1.17")
 
 
 def test_gunicorn_writes_one_json_line_per_request(capsys) -> None:
