@@ -126,14 +126,19 @@ class Interrupted extends OpsError {
   }
 }
 
-/** Resolves or rejects with `work`, or rejects as soon as `signal` aborts (the work is abandoned, not awaited). */
-function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(new Interrupted());
+/**
+ * Runs `work`, unless `signal` aborts first: then rejects with Interrupted at once. The abandoned work goes on in the
+ * background (a waiter polling, say) and its outcome is dropped; the process exits after the cleanup.
+ */
+function unlessAborted<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal?.aborted) return Promise.reject(new Interrupted());
+  const running = work();
+  if (!signal) return running;
+  running.catch(() => undefined); // an abandoned step's failure is not news
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new Interrupted());
     signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    running.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
@@ -158,15 +163,13 @@ export async function runSmoke(deps: SmokeDeps, options: SmokeOptions): Promise<
   const steps: StepResult[] = [];
   let failure: OpsError | undefined;
 
-  async function step<T>(name: string, work: () => Promise<T>, stepSignal: AbortSignal | undefined = signal): Promise<T> {
+  // Each step stops on its own signal: the main steps on the first Ctrl-C, the cleanup steps only on a second one.
+  async function step<T>(name: string, work: () => Promise<T>, stepSignal: AbortSignal | undefined): Promise<T> {
     log(`smoke: ${name}…`);
     const started = now();
     const seconds = () => Math.round((now() - started) / 1000);
     try {
-      const value = await unlessAborted(
-        Promise.resolve().then(() => (stepSignal?.aborted ? Promise.reject(new Interrupted()) : work())),
-        stepSignal,
-      );
+      const value = await unlessAborted(work, stepSignal);
       steps.push({ name, status: 'ok', seconds: seconds() });
       return value;
     } catch (error) {
@@ -218,7 +221,8 @@ export async function runSmoke(deps: SmokeDeps, options: SmokeOptions): Promise<
   let leftBehind: Leftover[];
   let deployStarted = false;
   try {
-    await step('deploy', () => {
+    const main = <T>(name: string, work: () => Promise<T>) => step(name, work, signal);
+    await main('deploy', () => {
       deployStarted = true;
       return cdk(['deploy', '--all', '--require-approval', 'never'], 'for the first deploy', signal);
     });
@@ -226,7 +230,7 @@ export async function runSmoke(deps: SmokeDeps, options: SmokeOptions): Promise<
     // The pipeline starts on creation and builds the seed commit: that image is the rollback target, and waiting
     // for it keeps the push's own run from queueing behind it, so the push-to-live measurement is the push's alone.
     const branch = config.pipeline.source.branch;
-    const { firstTag, pipelineName, repository } = await step('first pipeline run', async () => {
+    const { firstTag, pipelineName, repository } = await main('first pipeline run', async () => {
       const registry = await describeStack(clients, names.registry, env);
       const pipeline = await describeStack(clients, names.pipeline, env);
       const repo = repositoryNameFromCloneUrl(registry.outputs.SourceCloneUrl);
@@ -235,24 +239,24 @@ export async function runSmoke(deps: SmokeDeps, options: SmokeOptions): Promise<
       return { firstTag: seed, pipelineName: pipeline.outputs.PipelineName ?? '', repository: repo };
     });
 
-    const pushed = await step('push', () => pushSmokeCommit(clients.codecommit, repository, branch, runId));
+    const pushed = await main('push', () => pushSmokeCommit(clients.codecommit, repository, branch, runId));
     const pushedAt = now();
     log(`smoke: pushed ${pushed.commitId} onto ${pushed.parent} (${repository} ${branch})`);
 
-    const run = await step('pipeline run of the push', () =>
+    const run = await main('pipeline run of the push', () =>
       waitForExecution(clients, pipelineName, pushed.commitId, waitOptions),
     );
     // CodePipeline's end time, not our polling's: the measurement does not depend on the poll interval.
     pushToLiveSeconds = Math.round(((run.endTime?.getTime() ?? now()) - pushedAt) / 1000);
 
     const newTag = pushed.commitId;
-    const [firstDigest, newDigest] = await step('verify', async () => {
+    const [firstDigest, newDigest] = await main('verify', async () => {
       const digests = [await digestOf(firstTag), await digestOf(newTag)];
       await verify(newTag, digests[1]);
       return digests;
     });
 
-    await step('status', async () => {
+    await main('status', async () => {
       const report = await gatherStatus(clients, config, { account, region, fetch: deps.fetch });
       log(renderStatus(report));
       if (report.imageTag !== newTag || rolloutState(report) !== 'COMPLETED' || !report.health?.ok) {
@@ -264,11 +268,11 @@ export async function runSmoke(deps: SmokeDeps, options: SmokeOptions): Promise<
     });
 
     const rollbackOptions = { log, pollSeconds: poll, maxWaitSeconds: options.pipelineTimeoutSeconds ?? 2400 };
-    await step('rollback', async () => {
+    await main('rollback', async () => {
       await rollback(clients, config, { ...rollbackOptions, to: firstTag });
       await verify(firstTag, firstDigest);
     });
-    await step('roll forward', async () => {
+    await main('roll forward', async () => {
       await rollback(clients, config, { ...rollbackOptions, to: newTag });
       await verify(newTag, newDigest);
     });
