@@ -9,6 +9,7 @@ import { RETRY } from '../../lib/ops/retry';
 import { USAGE, UsageError, parseSmokeArgs } from '../../lib/ops/smoke/args';
 import { deleteCommands, deletionOrder, leftoversOf } from '../../lib/ops/smoke/leftovers';
 import { PUSH_TO_LIVE_MODEL_MINUTES } from '../../lib/ops/smoke/model';
+import { spawnProcess } from '../../lib/ops/smoke/process';
 import { duration, modelComparison } from '../../lib/ops/smoke/report';
 import { SMOKE_FILE, repositoryNameFromCloneUrl } from '../../lib/ops/smoke/source';
 import { synthesized } from '../helpers';
@@ -240,5 +241,24 @@ describe('source', () => {
     const release = dockerfile.slice(dockerfile.indexOf(' AS release'));
     const copied = [...release.matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => `app/${m[1]}`);
     expect(copied.some((source) => SMOKE_FILE.startsWith(source))).toBe(true);
+  });
+});
+
+describe('process runner', () => {
+  test("resolves a real child's exit code", async () => {
+    expect(await spawnProcess(process.execPath, ['-e', 'process.exit(3)'])).toBe(3);
+  });
+
+  test('on abort, stops the child with SIGINT, as Ctrl-C in the terminal would', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const exit = spawnProcess(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { signal: controller.signal });
+    setTimeout(() => controller.abort(), 200);
+    expect(await exit).toBe(130);
+    expect(Date.now() - started).toBeLessThan(30000);
+  });
+
+  test('fails when the command does not exist', async () => {
+    await expect(spawnProcess('no-such-command-for-the-smoke-test', [])).rejects.toThrow('ENOENT');
   });
 });
