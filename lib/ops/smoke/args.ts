@@ -7,7 +7,7 @@ forward, then destroys everything it created. Takes about 40 minutes and costs m
 
   --env NAME                   environment to deploy (dev); one whose configuration retains data is refused
   --confirm-account ID         the 12-digit account ID of your credentials (aws sts get-caller-identity); required
-  --pipeline-timeout SECONDS   longest wait for one pipeline run (2400)
+  --pipeline-timeout SECONDS   longest wait for one pipeline run, or one rollback (2400)
   --verify-timeout SECONDS     longest wait for tasks and health after a deploy or rollback (600)
   --poll SECONDS               polling interval (15)
   -h, --help                   this text`;

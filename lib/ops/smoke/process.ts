@@ -9,7 +9,14 @@ export type ProcessRunner = (command: string, args: readonly string[], options?:
  */
 export const spawnProcess: ProcessRunner = (command, args, options = {}) =>
   new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit', signal: options.signal, killSignal: 'SIGINT' });
+    const child = spawn(command, args, {
+      stdio: 'inherit',
+      signal: options.signal,
+      killSignal: 'SIGINT',
+      // On Windows `npx` is npx.cmd, which Node starts only through a shell
+      // (https://nodejs.org/api/child_process.html#spawning-bat-and-cmd-files-on-windows). Our arguments have no spaces.
+      shell: process.platform === 'win32',
+    });
     child.on('error', (error) => {
       if (error.name === 'AbortError') return; // 'exit' follows with the signal
       reject(error);

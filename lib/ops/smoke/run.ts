@@ -38,9 +38,9 @@ export interface SmokeOptions {
   readonly config: EnvironmentConfig;
   /** The account the user confirmed; it must be the credentials' account. */
   readonly confirmAccount: string;
-  /** @default 2400 */
+  /** The longest wait for one pipeline run, and for one rollback's stack update. @default 2400 */
   readonly pipelineTimeoutSeconds?: number;
-  /** @default 600 */
+  /** The longest wait for the tasks and the health check after a deploy or rollback. @default 600 */
   readonly verifyTimeoutSeconds?: number;
   /** Polling interval of the pipeline wait, verify and the rollback waiter. @default 15 */
   readonly pollSeconds?: number;
