@@ -7,25 +7,14 @@ import { loadConfig } from '../lib/config';
 import { runCommand } from '../lib/ops/cli';
 import { createClients } from '../lib/ops/clients';
 import { EXIT, OpsError } from '../lib/ops/errors';
-import { USAGE, UsageError, parseSmokeArgs } from '../lib/ops/smoke/args';
+import { argsOrExit } from '../lib/ops/smoke/args';
 import { spawnProcess } from '../lib/ops/smoke/process';
 import { renderSmokeReport } from '../lib/ops/smoke/report';
 import { runSmoke } from '../lib/ops/smoke/run';
 
-let args: ReturnType<typeof parseSmokeArgs>;
-try {
-  args = parseSmokeArgs(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  console.error(`error: ${error.message}`);
-  if (error.withUsage) console.error(`\n${USAGE}`);
-  process.exit(EXIT.USAGE);
-}
-if (args === 'help') {
-  console.log(USAGE);
-  process.exit(EXIT.OK);
-}
-const options = args;
+const parsed = argsOrExit(process.argv.slice(2));
+if (typeof parsed === 'number') process.exit(parsed);
+const options = parsed;
 
 runCommand(async () => {
   const config = loadConfig(options.env);
@@ -73,4 +62,4 @@ runCommand(async () => {
   if (result.leftBehind.some((l) => l.type === 'AWS::CloudFormation::Stack')) {
     throw new OpsError('some stacks were not removed: see "Left behind" above', EXIT.FAILED);
   }
-}, args.env);
+}, options.env);

@@ -6,7 +6,7 @@ import { GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-c
 import { environments, stackNames } from '../../lib/config';
 import { EXIT } from '../../lib/ops/errors';
 import { RETRY } from '../../lib/ops/retry';
-import { USAGE, UsageError, parseSmokeArgs } from '../../lib/ops/smoke/args';
+import { USAGE, UsageError, argsOrExit, parseSmokeArgs } from '../../lib/ops/smoke/args';
 import { deleteCommands, deletionOrder, leftoversOf } from '../../lib/ops/smoke/leftovers';
 import { PUSH_TO_LIVE_MODEL_MINUTES } from '../../lib/ops/smoke/model';
 import { spawnProcess } from '../../lib/ops/smoke/process';
@@ -50,18 +50,54 @@ describe('arguments', () => {
   });
 });
 
-describe('bin/aws-smoke.ts', () => {
+describe('what the entry point prints and exits with', () => {
+  function io(argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const result = argsOrExit(
+      argv,
+      (t) => out.push(t),
+      (t) => err.push(t),
+    );
+    return { result, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  test('--help prints the usage on stdout and exits 0', () => {
+    expect(io(['--help'])).toEqual({ result: 0, out: USAGE, err: '' });
+  });
+
+  test('fails on an unknown option with the usage, exit 2', () => {
+    expect(io(['--env', 'dev', '--confirm-account', '123456789012', '--keep'])).toEqual({
+      result: 2,
+      out: '',
+      err: `error: Unknown option '--keep'\n\n${USAGE}`,
+    });
+  });
+
+  test('fails when --confirm-account is missing, in one line, exit 2', () => {
+    expect(io(['--env', 'dev'])).toEqual({
+      result: 2,
+      out: '',
+      err: 'error: this deploys and destroys stacks in your AWS account: pass --confirm-account <your 12-digit account ID> (aws sts get-caller-identity)',
+    });
+  });
+
+  test('returns the options when they are complete', () => {
+    expect(io(['--env', 'dev', '--confirm-account', '123456789012']).result).toMatchObject({ env: 'dev' });
+  });
+});
+
+describe('bin/aws-smoke.ts, run as a user without AWS credentials', () => {
   type Run = { status: number | null; stdout: string; stderr: string };
   const runs: Record<string, Run> = {};
 
-  /** Runs the entry point as a user without any AWS credentials would. */
   function smoke(args: string[]): Promise<Run> {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'home-'));
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
     const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'bin/aws-smoke.ts', ...args], {
       cwd: ROOT,
       env: { ...env, HOME: home, AWS_CONFIG_FILE: path.join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none') },
-      timeout: 30000,
+      timeout: 45000,
     });
     let stdout = '';
     let stderr = '';
@@ -70,20 +106,10 @@ describe('bin/aws-smoke.ts', () => {
     return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
   }
 
-  // The four runs start together: each spends most of its time starting tsx.
   beforeAll(async () => {
-    const cases: Record<string, string[]> = {
-      help: ['--help'],
-      unconfirmed: ['--env', 'dev'],
-      unknownOption: ['--env', 'dev', '--confirm-account', '123456789012', '--keep'],
-      noCredentials: ['--env', 'dev', '--confirm-account', '123456789012'],
-    };
-    await Promise.all(Object.entries(cases).map(async ([name, args]) => (runs[name] = await smoke(args))));
-  });
-
-  test('--help prints the usage and exits 0', () => {
-    expect(runs.help).toEqual({ status: EXIT.OK, stdout: `${USAGE}\n`, stderr: '' });
-  });
+    runs.unconfirmed = await smoke(['--env', 'dev']);
+    runs.noCredentials = await smoke(['--env', 'dev', '--confirm-account', '123456789012']);
+  }, 100000);
 
   test('fails when --confirm-account is missing: one line, exit 2, before looking for credentials', () => {
     expect(runs.unconfirmed).toEqual({
@@ -94,15 +120,7 @@ describe('bin/aws-smoke.ts', () => {
     });
   });
 
-  test('fails on an unknown option with the usage, exit 2', () => {
-    expect(runs.unknownOption).toEqual({
-      status: EXIT.USAGE,
-      stdout: '',
-      stderr: `error: Unknown option '--keep'\n\n${USAGE}\n`,
-    });
-  });
-
-  test('fails without credentials, in one line', () => {
+  test('fails without credentials, in one line, exit 3', () => {
     expect(runs.noCredentials).toEqual({
       status: EXIT.NO_CREDENTIALS,
       stdout: '',

@@ -76,3 +76,24 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeArgs | 'help' {
     pollSeconds: seconds('poll', values.poll),
   };
 }
+
+/**
+ * What the entry point does with its arguments: the parsed options, or the exit code after printing the usage
+ * (`--help`: 0, on stdout) or the mistake (2, on stderr; with the usage unless the message says all there is to say).
+ */
+export function argsOrExit(
+  argv: readonly string[],
+  out: (text: string) => void = console.log,
+  err: (text: string) => void = console.error,
+): SmokeArgs | number {
+  try {
+    const args = parseSmokeArgs(argv);
+    if (args !== 'help') return args;
+    out(USAGE);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    err(`error: ${error.message}${error.withUsage ? `\n\n${USAGE}` : ''}`);
+    return 2;
+  }
+}
