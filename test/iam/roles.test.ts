@@ -1,0 +1,130 @@
+import * as path from 'node:path';
+import { environments, stackNames } from '../../lib/config';
+import { type Call, parseLine } from './calls';
+import { denied, type Identity, iamRequests, type IamRequest } from './iam';
+import { managedPolicyId, managedPolicyIdentity, opsScenarios, pipelineStages, type StageIdentity } from './identities';
+import { loadAssembly, type ResolvedStack } from './template';
+
+/**
+ * DESIGN §12: every AWS call that project code makes is checked against the identity that runs it, including the
+ * permissions AWS needs implicitly. The calls are recorded (test/iam/calls.ts), mapped to IAM requests with the SDK and
+ * IAM's action list (test/iam/iam.ts), and evaluated against the synthesized policies by @cloud-copilot/iam-simulate.
+ */
+const ENV = 'dev';
+const config = environments[ENV];
+const names = stackNames(config);
+
+let stacks: Map<string, ResolvedStack>;
+let stages: StageIdentity[];
+let ops: ReturnType<typeof opsScenarios>;
+
+beforeAll(async () => {
+  const dir = process.env.SYNTH_DIR;
+  if (!dir) throw new Error('SYNTH_DIR is not set: run the tests through jest, whose global setup synthesizes');
+  stacks = loadAssembly(path.join(dir, ENV));
+  ops = opsScenarios(stacks, config);
+  stages = await pipelineStages(stacks, config, { verify: ops.verify });
+});
+
+const requestsOf = async (calls: Call[]) => (await Promise.all(calls.map((c) => iamRequests(c, stacks)))).flat();
+const stage = (name: string) => {
+  const found = stages.find((s) => s.stage === name);
+  if (!found) throw new Error(`no CodeBuild stage ${name} in ${names.pipeline}`);
+  return found;
+};
+
+test('finds every CodeBuild stage of the pipeline, each with calls to check', () => {
+  expect(stages.map((s) => s.stage)).toEqual(['Build', 'ScanGate', 'Deploy', 'Verify']);
+  for (const s of stages) expect(s.calls.length).toBeGreaterThan(0);
+});
+
+test('runs each pipeline script on the inputs its synthesized project gives it, without error', () => {
+  for (const s of stages) {
+    for (const { script, runs } of s.scriptRuns) {
+      const plain = runs.find((r) => r.scenario === 'plain')!;
+      expect({ script, status: plain.status, stderr: plain.status === 0 ? '' : plain.stderr }).toEqual({
+        script,
+        status: 0,
+        stderr: '',
+      });
+    }
+  }
+});
+
+describe.each(['Build', 'ScanGate', 'Deploy', 'Verify'])('the %s role', (name) => {
+  test('allows every call its code makes, and what AWS checks implicitly', async () => {
+    const s = stage(name);
+    expect(await denied(s, await requestsOf(s.calls))).toEqual([]);
+  });
+});
+
+describe('the operator policies', () => {
+  const policy = (suffix: string): Identity => {
+    const pipeline = stacks.get(names.pipeline)!;
+    const policyName = `${names.pipeline.replace(/-pipeline$/, '')}-${suffix}`;
+    return managedPolicyIdentity(pipeline, `${suffix} policy`, managedPolicyId(pipeline, policyName));
+  };
+
+  test('the status policy alone allows every call of `npm run status`', async () => {
+    expect(await denied(policy('status'), await requestsOf(await ops.status()))).toEqual([]);
+  });
+
+  test('the rollback policy allows every call of `npm run rollback` and `npm run status`', async () => {
+    const calls = [...(await ops.rollback()), ...(await ops.status())];
+    expect(await denied(policy('rollback'), await requestsOf(calls))).toEqual([]);
+  });
+
+  test('the status policy cannot roll back', async () => {
+    const lines = await denied(policy('status'), await requestsOf(await ops.rollback()));
+    expect(lines.some((l) => l.includes('needs cloudformation:UpdateStack'))).toBe(true);
+  });
+});
+
+describe('the check itself', () => {
+  const deployUpdate = () => stage('Deploy').calls.find((c) => c.operation === 'update-stack')!;
+
+  test('records the implicit permissions of a stack update: the bootstrap parameter and the stack role', async () => {
+    const requests = await iamRequests(deployUpdate(), stacks);
+    const summary = requests.map((r: IamRequest) => `${r.action} ${r.resource}`);
+    expect(summary).toEqual([
+      `cloudformation:UpdateStack arn:aws:cloudformation:eu-west-1:123456789012:stack/${names.service}/5b1f7d40-0000-11ef-8000-0123456789ab`,
+      'ssm:GetParameters arn:aws:ssm:eu-west-1:123456789012:parameter/cdk-bootstrap/hnb659fds/version',
+      'iam:PassRole arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1',
+    ]);
+  });
+
+  test('fails when a role lacks a permission the code needs, naming the call, the role and the action', async () => {
+    const s = stage('Deploy');
+    const withoutPassRole: Identity = {
+      ...s,
+      policies: s.policies.map((p) => ({
+        ...p,
+        policy: { ...p.policy, Statement: p.policy.Statement.filter((st: any) => st.Action !== 'iam:PassRole') },
+      })),
+    };
+    const lines = await denied(withoutPassRole, await iamRequests(deployUpdate(), stacks));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^Deploy role: aws cloudformation update-stack --stack-name \S+ .* needs iam:PassRole on arn:aws:iam::123456789012:role\/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1 with \{"iam:PassedToService":"cloudformation.amazonaws.com"\}/,
+      ),
+    );
+  });
+
+  test('fails when a CLI call is not an SDK operation', async () => {
+    const call = parseLine('aws ecr describe-imagez --repository-name images', 'test')!;
+    await expect(iamRequests(call, stacks)).rejects.toThrow('@aws-sdk/client-ecr has no DescribeImagezCommand');
+  });
+
+  test('fails when the SDK package of a CLI service is not installed', async () => {
+    const call = parseLine('aws sqs list-queues', 'test')!;
+    await expect(iamRequests(call, stacks)).rejects.toThrow('@aws-sdk/client-sqs is not installed; add it as a devDependency');
+  });
+
+  test('maps a CLI waiter to the reads the SDK waiter makes', async () => {
+    const call = parseLine('aws ecr wait image-scan-complete --repository-name images --image-id imageDigest=sha256:1', 't')!;
+    const requests = await iamRequests(call, stacks);
+    expect(requests.map((r) => `${r.action} ${r.resource}`)).toEqual([
+      'ecr:DescribeImageScanFindings arn:aws:ecr:eu-west-1:123456789012:repository/images',
+    ]);
+  });
+});
