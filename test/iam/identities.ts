@@ -186,13 +186,11 @@ function recordingClients(stacks: Map<string, ResolvedStack>, serviceStatus: () 
     };
   });
   mocks.cloudformation.on(UpdateStackCommand).resolves({ StackId: 'id' });
-  mocks.cloudformation
-    .on(DescribeStackEventsCommand)
-    .resolves({
-      StackEvents: [
-        { ResourceStatus: 'UPDATE_FAILED', LogicalResourceId: 'WebService', ResourceStatusReason: 'circuit breaker' } as any,
-      ],
-    });
+  mocks.cloudformation.on(DescribeStackEventsCommand).resolves({
+    StackEvents: [
+      { ResourceStatus: 'UPDATE_FAILED', LogicalResourceId: 'WebService', ResourceStatusReason: 'circuit breaker' } as any,
+    ],
+  });
   mocks.ecr.on(DescribeImagesCommand).callsFake((input: any) => ({
     imageDetails: [
       {
