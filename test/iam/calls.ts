@@ -10,7 +10,6 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mockClient } from 'aws-sdk-client-mock';
 
 const ROOT = path.join(__dirname, '..', '..');
 const STUBS = path.join(ROOT, 'test', 'pipeline', 'stubs');
@@ -123,7 +122,10 @@ export function callsOf(script: string, runs: ScriptRun[]): Call[] {
   );
 }
 
-type MockedClient = ReturnType<typeof mockClient>;
+/** What sdkCalls reads of an aws-sdk-client-mock stub. */
+interface MockedClient {
+  calls(): { args: unknown[] }[];
+}
 
 /** The commands sent to a set of mocked clients, as calls. */
 export function sdkCalls(mocks: Record<string, MockedClient>, clients: Record<string, any>, origin: string): Call[] {

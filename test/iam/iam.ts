@@ -117,9 +117,13 @@ const PLACEHOLDER_INPUTS: Record<string, string[]> = {
   ClusterName: ['cluster'],
   ServiceName: ['services', 'service'],
   TaskId: ['tasks', 'task'],
+  BucketName: ['bucket'],
+  ObjectName: ['key'],
+  TopicName: ['topicarn'],
 };
 
-const lastSegment = (v: string) => (v.startsWith('arn:') ? v.split('/').pop()! : v);
+/** The last part of an ARN's resource (`…:stack/name/id` → `id`, `…:sns:r:a:topic` → `topic`), or the value itself. */
+const lastSegment = (v: string) => (v.startsWith('arn:') ? v.split(/[/:]/).pop()! : v);
 
 /** Fills an ARN format from a call's input; undefined when the input does not name every part. */
 function fillArn(format: string, input: Record<string, unknown>): string[] | undefined {
@@ -278,6 +282,59 @@ function stackUpdateRequests(call: Call, input: Record<string, unknown>, stacks:
   return requests;
 }
 
+/**
+ * The KMS keys that encrypt the app's resources, by resource ARN: SSE-KMS buckets and encrypted SNS topics.
+ * - S3: reading an SSE-KMS object needs kms:Decrypt, writing one kms:GenerateDataKey, on the bucket's key
+ *   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html, "Permissions").
+ * - SNS: publishing to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt on its key
+ *   (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+ * - CloudWatch Logs encrypts and decrypts with its own service principal, which the key policy names; the caller needs
+ *   no KMS permission (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+ */
+function encryptedResources(stacks: Map<string, ResolvedStack>): { arn: string; key: string; kind: 's3' | 'sns' }[] {
+  const found: { arn: string; key: string; kind: 's3' | 'sns' }[] = [];
+  for (const stack of stacks.values()) {
+    for (const [id, r] of Object.entries<any>(stack.template.Resources)) {
+      if (r.Type === 'AWS::S3::Bucket') {
+        const rule = r.Properties?.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+        if (rule?.SSEAlgorithm === 'aws:kms' && rule.KMSMasterKeyID) {
+          found.push({ arn: stack.resolve({ 'Fn::GetAtt': [id, 'Arn'] }), key: stack.resolve(rule.KMSMasterKeyID), kind: 's3' });
+        }
+      }
+      if (r.Type === 'AWS::SNS::Topic' && r.Properties?.KmsMasterKeyId) {
+        found.push({ arn: stack.resolve({ Ref: id }), key: stack.resolve(r.Properties.KmsMasterKeyId), kind: 'sns' });
+      }
+    }
+  }
+  return found;
+}
+
+const KMS_FOR: Record<string, string[]> = {
+  's3:GetObject': ['kms:Decrypt'],
+  's3:GetObjectVersion': ['kms:Decrypt'],
+  's3:PutObject': ['kms:GenerateDataKey'],
+  'sns:Publish': ['kms:GenerateDataKey', 'kms:Decrypt'],
+};
+
+function kmsRequests(request: IamRequest, stacks: Map<string, ResolvedStack>): IamRequest[] {
+  const actions = KMS_FOR[request.action];
+  if (!actions) return [];
+  const target = encryptedResources(stacks).find(
+    (e) => request.resource === e.arn || (e.kind === 's3' && request.resource.startsWith(`${e.arn}/`)),
+  );
+  if (!target) return [];
+  const key = target.key.startsWith('arn:')
+    ? target.key
+    : `arn:${FAKE.partition}:kms:${FAKE.region}:${FAKE.account}:key/${target.key}`;
+  return actions.map((action) => ({
+    call: request.call,
+    action,
+    resource: key,
+    context: {},
+    implicit: `${request.action} on a KMS-encrypted ${target.kind === 's3' ? 'bucket' : 'topic'} uses its key with the caller's permissions`,
+  }));
+}
+
 /** Every IAM request behind one call, implicit ones included. */
 export async function iamRequests(call: Call, stacks: Map<string, ResolvedStack>): Promise<IamRequest[]> {
   if (call.kind === 'docker') return dockerRequests(call);
@@ -287,7 +344,8 @@ export async function iamRequests(call: Call, stacks: Map<string, ResolvedStack>
       : [{ signingName: call.service, operation: call.operation, input: call.input }];
   const requests: IamRequest[] = [];
   for (const { signingName, operation, input } of operations) {
-    requests.push(...(await requestsFor(call, signingName, operation, input)));
+    const direct = await requestsFor(call, signingName, operation, input);
+    requests.push(...direct, ...direct.flatMap((r) => kmsRequests(r, stacks)));
     if (signingName === 'cloudformation' && ['UpdateStack', 'CreateChangeSet', 'CreateStack'].includes(operation)) {
       requests.push(...stackUpdateRequests(call, input, stacks));
     }
@@ -302,8 +360,30 @@ export interface Identity {
   readonly policies: { name: string; policy: { Version: string; Statement: unknown[] } }[];
 }
 
-/** The requests the identity's policies do not allow, each as one line. */
-export async function denied(identity: Identity, requests: IamRequest[]): Promise<string[]> {
+/**
+ * The resource policy of an app resource, where it has one: a KMS key's key policy (KMS honours an identity policy
+ * only where the key policy lets it: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html),
+ * a bucket policy or a topic policy (which may deny).
+ */
+function resourcePolicyOf(stacks: Map<string, ResolvedStack>, resource: string): unknown {
+  for (const stack of stacks.values()) {
+    for (const [id, r] of Object.entries<any>(stack.template.Resources)) {
+      const p = r.Properties ?? {};
+      if (r.Type === 'AWS::KMS::Key' && stack.resolve({ 'Fn::GetAtt': [id, 'Arn'] }) === resource)
+        return stack.resolve(p.KeyPolicy);
+      if (r.Type === 'AWS::S3::BucketPolicy') {
+        const bucket = `arn:${FAKE.partition}:s3:::${stack.resolve(p.Bucket)}`;
+        if (resource === bucket || resource.startsWith(`${bucket}/`)) return stack.resolve(p.PolicyDocument);
+      }
+      if (r.Type === 'AWS::SNS::TopicPolicy' && stack.resolve(p.Topics).includes(resource))
+        return stack.resolve(p.PolicyDocument);
+    }
+  }
+  return undefined;
+}
+
+/** The requests the identity's policies (and the resource's own policy) do not allow, each as one line. */
+export async function denied(identity: Identity, requests: IamRequest[], stacks: Map<string, ResolvedStack>): Promise<string[]> {
   const lines: string[] = [];
   const seen = new Set<string>();
   for (const r of requests) {
@@ -315,11 +395,13 @@ export async function denied(identity: Identity, requests: IamRequest[]): Promis
         identityPolicies: identity.policies,
         serviceControlPolicies: [],
         resourceControlPolicies: [],
+        resourcePolicy: resourcePolicyOf(stacks, r.resource),
         request: {
           action: r.action,
           principal: identity.principal,
           resource: { resource: r.resource, accountId: FAKE.account },
-          contextVariables: r.context,
+          // The CLI and the SDK call AWS over TLS only.
+          contextVariables: { 'aws:SecureTransport': 'true', ...r.context },
         },
       } as any,
       {},

@@ -160,10 +160,13 @@ function recordingClients(stacks: Map<string, ResolvedStack>, serviceStatus: () 
     codepipeline: new CodePipelineClient(options),
     sts: new STSClient(options),
   };
-  const mocks = Object.fromEntries(Object.entries(clients).map(([k, c]) => [k, mockClient(c)])) as Record<
-    keyof typeof clients,
-    ReturnType<typeof mockClient>
-  >;
+  const mocks = {
+    cloudformation: mockClient(clients.cloudformation),
+    ecs: mockClient(clients.ecs),
+    ecr: mockClient(clients.ecr),
+    codepipeline: mockClient(clients.codepipeline),
+    sts: mockClient(clients.sts),
+  };
   mocks.sts.on(GetCallerIdentityCommand).resolves({ Account: FAKE.account });
   mocks.cloudformation.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
     const stack = stacks.get(input.StackName);

@@ -54,7 +54,7 @@ test('runs each pipeline script on the inputs its synthesized project gives it, 
 describe.each(['Build', 'ScanGate', 'Deploy', 'Verify'])('the %s role', (name) => {
   test('allows every call its code makes, and what AWS checks implicitly', async () => {
     const s = stage(name);
-    expect(await denied(s, await requestsOf(s.calls))).toEqual([]);
+    expect(await denied(s, await requestsOf(s.calls), stacks)).toEqual([]);
   });
 });
 
@@ -66,16 +66,16 @@ describe('the operator policies', () => {
   };
 
   test('the status policy alone allows every call of `npm run status`', async () => {
-    expect(await denied(policy('status'), await requestsOf(await ops.status()))).toEqual([]);
+    expect(await denied(policy('status'), await requestsOf(await ops.status()), stacks)).toEqual([]);
   });
 
   test('the rollback policy allows every call of `npm run rollback` and `npm run status`', async () => {
     const calls = [...(await ops.rollback()), ...(await ops.status())];
-    expect(await denied(policy('rollback'), await requestsOf(calls))).toEqual([]);
+    expect(await denied(policy('rollback'), await requestsOf(calls), stacks)).toEqual([]);
   });
 
   test('the status policy cannot roll back', async () => {
-    const lines = await denied(policy('status'), await requestsOf(await ops.rollback()));
+    const lines = await denied(policy('status'), await requestsOf(await ops.rollback()), stacks);
     expect(lines.some((l) => l.includes('needs cloudformation:UpdateStack'))).toBe(true);
   });
 });
@@ -102,7 +102,7 @@ describe('the check itself', () => {
         policy: { ...p.policy, Statement: p.policy.Statement.filter((st: any) => st.Action !== 'iam:PassRole') },
       })),
     };
-    const lines = await denied(withoutPassRole, await iamRequests(deployUpdate(), stacks));
+    const lines = await denied(withoutPassRole, await iamRequests(deployUpdate(), stacks), stacks);
     expect(lines).toContainEqual(
       expect.stringMatching(
         /^Deploy role: aws cloudformation update-stack --stack-name \S+ .* needs iam:PassRole on arn:aws:iam::123456789012:role\/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1 with \{"iam:PassedToService":"cloudformation.amazonaws.com"\}/,
@@ -118,6 +118,38 @@ describe('the check itself', () => {
   test('fails when the SDK package of a CLI service is not installed', async () => {
     const call = parseLine('aws sqs list-queues', 'test')!;
     await expect(iamRequests(call, stacks)).rejects.toThrow('@aws-sdk/client-sqs is not installed; add it as a devDependency');
+  });
+
+  test('adds the KMS permissions of an encrypted bucket or topic that a call reads or writes', async () => {
+    const pipeline = stacks.get(names.pipeline)!;
+    const resources = Object.entries<any>(pipeline.template.Resources);
+    const bucketId = resources.find(([, r]) => r.Type === 'AWS::S3::Bucket')![0];
+    const topicId = resources.find(([, r]) => r.Type === 'AWS::SNS::Topic')![0];
+    const keyArn = pipeline.resolve({ 'Fn::GetAtt': [resources.find(([, r]) => r.Type === 'AWS::KMS::Key')![0], 'Arn'] });
+    const sdk = (service: string, operation: string, input: Record<string, unknown>): Call => ({
+      shown: `${service}:${operation}`,
+      kind: 'sdk',
+      service,
+      operation,
+      input,
+      origin: 'test',
+    });
+    const summary = async (call: Call) => (await iamRequests(call, stacks)).map((r) => `${r.action} ${r.resource}`);
+    const bucket = pipeline.physicalName(bucketId);
+    expect(await summary(sdk('s3', 'GetObject', { Bucket: bucket, Key: 'a/b.zip' }))).toEqual([
+      `s3:GetObject arn:aws:s3:::${bucket}/a/b.zip`,
+      `kms:Decrypt ${keyArn}`,
+    ]);
+    const topic = pipeline.resolve({ Ref: topicId });
+    expect(await summary(sdk('sns', 'Publish', { TopicArn: topic, Message: 'x' }))).toEqual([
+      `sns:Publish ${topic}`,
+      `kms:GenerateDataKey ${keyArn}`,
+      `kms:Decrypt ${keyArn}`,
+    ]);
+    // The Build role can read its input artifact: the object and the key.
+    expect(
+      await denied(stage('Build'), await iamRequests(sdk('s3', 'GetObject', { Bucket: bucket, Key: 'a/b.zip' }), stacks), stacks),
+    ).toEqual([]);
   });
 
   test('maps a CLI waiter to the reads the SDK waiter makes', async () => {
