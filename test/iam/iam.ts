@@ -203,6 +203,10 @@ function dockerRequests(call: Call): IamRequest[] {
   if (words[0] === 'push' || words[0] === 'pull')
     uses.push({ image: words[words.length - 1], actions: words[0] === 'push' ? ECR_PUSH : ECR_PULL });
   if (words[0] === 'buildx' && words[1] === 'build') {
+    // `--push` (or a registry output) pushes every `--tag`.
+    const pushes =
+      words.includes('--push') || words.some((w, i) => words[i - 1] === '--output' && /type=(registry|image)/.test(w));
+    if (pushes) words.forEach((w, i) => words[i - 1] === '--tag' && uses.push({ image: w, actions: ECR_PUSH }));
     words.forEach((w, i) => {
       const ref = /(?:^|,)ref=([^,]+)/.exec(words[i + 1] ?? '')?.[1];
       if (w === '--cache-from' && ref) uses.push({ image: ref, actions: ECR_PULL });

@@ -152,6 +152,25 @@ describe('the check itself', () => {
     ).toEqual([]);
   });
 
+  test('maps docker pushes and registry caches to ECR actions on the repository', async () => {
+    const uri = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/images';
+    const line = `docker buildx build --cache-from type=registry,ref=${uri}:buildcache --tag ${uri}:abc --push app`;
+    const requests = await iamRequests(parseLine(line, 'test')!, stacks);
+    expect([...new Set(requests.map((r) => r.action))].sort()).toEqual([
+      'ecr:BatchCheckLayerAvailability',
+      'ecr:BatchGetImage',
+      'ecr:CompleteLayerUpload',
+      'ecr:GetDownloadUrlForLayer',
+      'ecr:InitiateLayerUpload',
+      'ecr:PutImage',
+      'ecr:UploadLayerPart',
+    ]);
+    expect(new Set(requests.map((r) => r.resource))).toEqual(new Set(['arn:aws:ecr:eu-west-1:123456789012:repository/images']));
+    expect(await iamRequests(parseLine('docker buildx create --driver-opt image=public.ecr.aws/x/y:1', 'test')!, stacks)).toEqual(
+      [],
+    );
+  });
+
   test('maps a CLI waiter to the reads the SDK waiter makes', async () => {
     const call = parseLine('aws ecr wait image-scan-complete --repository-name images --image-id imageDigest=sha256:1', 't')!;
     const requests = await iamRequests(call, stacks);
