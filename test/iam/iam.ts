@@ -253,7 +253,9 @@ function parametersOf(input: Record<string, unknown>): { key: string; value?: st
  *   The stack keeps the role `cdk deploy` gave it: the synthesizer's CloudFormation execution role.
  */
 function stackUpdateRequests(call: Call, input: Record<string, unknown>, stacks: Map<string, ResolvedStack>): IamRequest[] {
-  const name = lastSegment(String(Object.entries(input).find(([k]) => norm(k) === 'stackname')?.[1] ?? ''));
+  const stackName = String(Object.entries(input).find(([k]) => norm(k) === 'stackname')?.[1] ?? '');
+  // A stack is named by its name or by its ARN, `arn:…:stack/<name>/<id>`.
+  const name = stackName.startsWith('arn:') ? stackName.split('/')[1] : stackName;
   const stack = [...stacks.values()].find((s) => s.name === name);
   if (!stack) throw new Error(`${call.shown}: updates ${name}, which is not a stack of this app`);
   const requests: IamRequest[] = [];
