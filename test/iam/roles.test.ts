@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { environments, stackNames } from '../../lib/config';
+import { DEFAULT_ENVIRONMENT, environments, stackNames } from '../../lib/config';
 import { type Call, parseLine } from './calls';
 import { denied, type Identity, iamRequests, type IamRequest } from './iam';
 import { managedPolicyId, managedPolicyIdentity, opsScenarios, pipelineStages, type StageIdentity } from './identities';
@@ -9,75 +9,101 @@ import { loadAssembly, type ResolvedStack } from './template';
  * DESIGN §12: every AWS call that project code makes is checked against the identity that runs it, including the
  * permissions AWS needs implicitly. The calls are recorded (test/iam/calls.ts), mapped to IAM requests with the SDK and
  * IAM's action list (test/iam/iam.ts), and evaluated against the synthesized policies by @cloud-copilot/iam-simulate.
+ * Every configured environment is checked: each synthesizes its own roles.
  */
-const ENV = 'dev';
-const config = environments[ENV];
-const names = stackNames(config);
+interface Loaded {
+  readonly names: ReturnType<typeof stackNames>;
+  readonly stacks: Map<string, ResolvedStack>;
+  readonly stages: StageIdentity[];
+  readonly ops: ReturnType<typeof opsScenarios>;
+}
 
-let stacks: Map<string, ResolvedStack>;
-let stages: StageIdentity[];
-let ops: ReturnType<typeof opsScenarios>;
+const loaded: Record<string, Promise<Loaded>> = {};
+/** One environment's synthesized stacks (from jest's global setup), its pipeline stages and their recorded calls. */
+function load(env: string): Promise<Loaded> {
+  return (loaded[env] ??= (async () => {
+    const dir = process.env.SYNTH_DIR;
+    if (!dir) throw new Error('SYNTH_DIR is not set: run the tests through jest, whose global setup synthesizes');
+    const config = environments[env];
+    const stacks = loadAssembly(path.join(dir, env));
+    const ops = opsScenarios(stacks, config);
+    const stages = await pipelineStages(stacks, config, { verify: ops.verify });
+    return { names: stackNames(config), stacks, stages, ops };
+  })());
+}
 
-beforeAll(async () => {
-  const dir = process.env.SYNTH_DIR;
-  if (!dir) throw new Error('SYNTH_DIR is not set: run the tests through jest, whose global setup synthesizes');
-  stacks = loadAssembly(path.join(dir, ENV));
-  ops = opsScenarios(stacks, config);
-  stages = await pipelineStages(stacks, config, { verify: ops.verify });
-});
-
-const requestsOf = async (calls: Call[]) => (await Promise.all(calls.map((c) => iamRequests(c, stacks)))).flat();
-const stage = (name: string) => {
-  const found = stages.find((s) => s.stage === name);
-  if (!found) throw new Error(`no CodeBuild stage ${name} in ${names.pipeline}`);
+const requestsOf = async (stacks: Map<string, ResolvedStack>, calls: Call[]) =>
+  (await Promise.all(calls.map((c) => iamRequests(c, stacks)))).flat();
+const stageOf = (l: Loaded, name: string) => {
+  const found = l.stages.find((s) => s.stage === name);
+  if (!found) throw new Error(`no CodeBuild stage ${name} in ${l.names.pipeline}`);
   return found;
 };
 
-test('finds every CodeBuild stage of the pipeline, each with calls to check', () => {
-  expect(stages.map((s) => s.stage)).toEqual(['Build', 'ScanGate', 'Deploy', 'Verify']);
-  for (const s of stages) expect(s.calls.length).toBeGreaterThan(0);
-});
+describe.each(Object.keys(environments))('%s', (env) => {
+  beforeAll(() => load(env));
 
-test('runs each pipeline script on the inputs its synthesized project gives it, without error', () => {
-  for (const s of stages) {
-    for (const { script, runs } of s.scriptRuns) {
-      const plain = runs.find((r) => r.scenario === 'plain')!;
-      expect({ script, status: plain.status, stderr: plain.status === 0 ? '' : plain.stderr }).toEqual({
-        script,
-        status: 0,
-        stderr: '',
-      });
+  test('finds every CodeBuild stage of the pipeline, each with calls to check', async () => {
+    const { stages } = await load(env);
+    expect(stages.map((s) => s.stage)).toEqual(['Build', 'ScanGate', 'Deploy', 'Verify']);
+    for (const s of stages) expect(s.calls.length).toBeGreaterThan(0);
+  });
+
+  test('runs each pipeline script on the inputs its synthesized project gives it, without error', async () => {
+    for (const s of (await load(env)).stages) {
+      for (const { script, runs } of s.scriptRuns) {
+        const plain = runs.find((r) => r.scenario === 'plain')!;
+        expect({ script, status: plain.status, stderr: plain.status === 0 ? '' : plain.stderr }).toEqual({
+          script,
+          status: 0,
+          stderr: '',
+        });
+      }
     }
-  }
-});
+  });
 
-describe.each(['Build', 'ScanGate', 'Deploy', 'Verify'])('the %s role', (name) => {
-  test('allows every call its code makes, and what AWS checks implicitly', async () => {
-    const s = stage(name);
-    expect(await denied(s, await requestsOf(s.calls), stacks)).toEqual([]);
+  describe.each(['Build', 'ScanGate', 'Deploy', 'Verify'])('the %s role', (name) => {
+    test('allows every call its code makes, and what AWS checks implicitly', async () => {
+      const l = await load(env);
+      const s = stageOf(l, name);
+      expect(await denied(s, await requestsOf(l.stacks, s.calls), l.stacks)).toEqual([]);
+    });
+  });
+
+  describe('the operator policies', () => {
+    const policy = (l: Loaded, suffix: string): Identity => {
+      const pipeline = l.stacks.get(l.names.pipeline)!;
+      const policyName = `${l.names.pipeline.replace(/-pipeline$/, '')}-${suffix}`;
+      return managedPolicyIdentity(pipeline, `${suffix} policy`, managedPolicyId(pipeline, policyName));
+    };
+
+    test('the status policy alone allows every call of `npm run status`', async () => {
+      const l = await load(env);
+      expect(await denied(policy(l, 'status'), await requestsOf(l.stacks, await l.ops.status()), l.stacks)).toEqual([]);
+    });
+
+    test('the rollback policy allows every call of `npm run rollback` and `npm run status`', async () => {
+      const l = await load(env);
+      const calls = [...(await l.ops.rollback()), ...(await l.ops.status())];
+      expect(await denied(policy(l, 'rollback'), await requestsOf(l.stacks, calls), l.stacks)).toEqual([]);
+    });
+
+    test('the status policy cannot roll back', async () => {
+      const l = await load(env);
+      const lines = await denied(policy(l, 'status'), await requestsOf(l.stacks, await l.ops.rollback()), l.stacks);
+      expect(lines.some((line) => line.includes('needs cloudformation:UpdateStack'))).toBe(true);
+    });
   });
 });
 
-describe('the operator policies', () => {
-  const policy = (suffix: string): Identity => {
-    const pipeline = stacks.get(names.pipeline)!;
-    const policyName = `${names.pipeline.replace(/-pipeline$/, '')}-${suffix}`;
-    return managedPolicyIdentity(pipeline, `${suffix} policy`, managedPolicyId(pipeline, policyName));
-  };
-
-  test('the status policy alone allows every call of `npm run status`', async () => {
-    expect(await denied(policy('status'), await requestsOf(await ops.status()), stacks)).toEqual([]);
-  });
-
-  test('the rollback policy allows every call of `npm run rollback` and `npm run status`', async () => {
-    const calls = [...(await ops.rollback()), ...(await ops.status())];
-    expect(await denied(policy('rollback'), await requestsOf(calls), stacks)).toEqual([]);
-  });
-
-  test('the status policy cannot roll back', async () => {
-    const lines = await denied(policy('status'), await requestsOf(await ops.rollback()), stacks);
-    expect(lines.some((l) => l.includes('needs cloudformation:UpdateStack'))).toBe(true);
-  });
+// The check's own behaviour, on the default environment.
+let stacks: Map<string, ResolvedStack>;
+let names: Loaded['names'];
+let current: Loaded;
+const stage = (name: string) => stageOf(current, name);
+beforeAll(async () => {
+  current = await load(DEFAULT_ENVIRONMENT);
+  ({ stacks, names } = current);
 });
 
 describe('the check itself', () => {
