@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
 import { ImageRepository } from '../constructs/image-repository';
+import { OperatorPolicies } from '../constructs/operator-policies';
 import type { ServiceStack } from './service-stack';
 
 export interface PipelineStackProps extends cdk.StackProps {
@@ -19,6 +20,8 @@ export interface PipelineStackProps extends cdk.StackProps {
 export class PipelineStack extends cdk.Stack {
   /** The pipeline construct. */
   public readonly delivery: DeliveryPipeline;
+  /** The status and rollback policies for people. */
+  public readonly operatorPolicies: OperatorPolicies;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -39,6 +42,26 @@ export class PipelineStack extends cdk.Stack {
     });
     this.addStackDependency(props.serviceStack, 'The pipeline deploys into the Service stack');
 
+    // CloudFormation updates the Service stack with the role and bootstrap parameter its synthesizer names.
+    const synthesizer = props.serviceStack.synthesizer as cdk.DefaultStackSynthesizer;
+    // `npm run status` reads the stack that holds the image repository (the Registry stack) too.
+    const registryStack = cdk.Stack.of(props.imageRepository);
+    const qualifier = synthesizer.bootstrapQualifier ?? cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    this.operatorPolicies = new OperatorPolicies(this, 'Operator', {
+      namePrefix: `${config.appName}-${config.envName}`,
+      serviceStack: props.serviceStack,
+      otherStacks: registryStack === this ? [this] : [registryStack, this],
+      stackRoleArn: cdk.Fn.sub(synthesizer.cloudFormationExecutionRoleArn),
+      bootstrapVersionParameter: cdk.DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER.replace(
+        '${Qualifier}',
+        qualifier,
+      ),
+      repository: props.imageRepository,
+      cluster: props.serviceStack.cluster,
+      service: props.serviceStack.service,
+      pipeline: this.delivery.pipeline,
+    });
+
     new cdk.CfnOutput(this, 'PipelineConsoleUrl', {
       description: 'The pipeline in the console',
       value: `https://console.aws.amazon.com/codesuite/codepipeline/pipelines/${this.delivery.pipeline.pipelineName}/view?region=${this.region}`,
@@ -47,6 +70,14 @@ export class PipelineStack extends cdk.Stack {
     new cdk.CfnOutput(this, 'NotificationTopicArn', {
       description: 'Pipeline failures and approvals',
       value: this.delivery.topic.topicArn,
+    });
+    new cdk.CfnOutput(this, 'StatusPolicyName', {
+      description: 'Customer managed policy for `npm run status`: attach it to a permission set by this name',
+      value: this.operatorPolicies.statusPolicy.managedPolicyName,
+    });
+    new cdk.CfnOutput(this, 'RollbackPolicyName', {
+      description: 'Customer managed policy for `npm run rollback` and status: attach it to a permission set by this name',
+      value: this.operatorPolicies.rollbackPolicy.managedPolicyName,
     });
   }
 }
