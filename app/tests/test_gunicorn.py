@@ -155,8 +155,10 @@ def test_each_request_is_one_json_access_line(server: Server) -> None:
     assert [(a["method"], a["path"], a["status"]) for a in access][-1] == ("GET", "/", 200)
 
 
-def test_an_idle_server_exits_within_2_seconds_of_sigterm(server: Server) -> None:
-    assert server.terminate_and_time_exit(limit=10) < 2.0
+def test_an_idle_server_exits_on_sigterm_without_waiting_out_the_graceful_timeout(server: Server) -> None:
+    # Idle, nothing is in flight, so it must not sit out the graceful timeout (25 s). About 1 s on a quiet machine;
+    # the bound leaves room for a loaded 2-core CI runner, where 2 s proved flaky (2.2-6.3 s measured under load 20-38).
+    assert server.terminate_and_time_exit(limit=graceful_timeout() + 5) < graceful_timeout() / 3
     assert server.process.returncode == 0
 
 

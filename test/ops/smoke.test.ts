@@ -277,7 +277,7 @@ test('fails when the environment holds production data, before asking AWS anythi
   }).catch((e) => e);
   expect(error).toEqual(
     new OpsError(
-      "'prod' holds production data (removalPolicy 'retain'); the smoke test deploys and destroys its environment: run it with a disposable one such as --env dev",
+      "'prod' holds production data (production: true, removalPolicy 'retain'); the smoke test deploys and destroys its environment: run it with a disposable one such as --env dev",
       EXIT.USAGE,
     ),
   );

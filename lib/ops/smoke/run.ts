@@ -93,11 +93,10 @@ export async function preflight(
   config: EnvironmentConfig,
   confirmAccount: string,
 ): Promise<{ account: string; region: string }> {
-  // Today `removalPolicy: 'retain'` is how a configuration says it holds production data (prod's repositories).
-  // If the configuration gains an explicit "holds production data" flag, refuse on that flag instead.
-  if (config.removalPolicy === 'retain') {
+  // The configuration's explicit flag; retained repositories would also outlive the destroy at the end.
+  if (config.production || config.removalPolicy === 'retain') {
     throw new OpsError(
-      `'${config.envName}' holds production data (removalPolicy 'retain'); the smoke test deploys and destroys its environment: run it with a disposable one such as --env dev`,
+      `'${config.envName}' holds production data (production: ${config.production}, removalPolicy '${config.removalPolicy}'); the smoke test deploys and destroys its environment: run it with a disposable one such as --env dev`,
       EXIT.USAGE,
     );
   }
