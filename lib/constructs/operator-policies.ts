@@ -27,7 +27,7 @@ export interface OperatorPoliciesProps {
  * - **status**: the reads of `npm run status`;
  * - **rollback**: status, plus what `npm run rollback` needs: a CloudFormation update of the Service stack (which also
  *   needs the stack role passed and the bootstrap version parameter read) and the reads of the update's waiter.
- * test/iam/roles.test.ts runs both commands against mocks and checks every call against these policies.
+ * test/iam/roles.spec.ts (npm run test:components) runs both commands against mocks and checks every call against these policies.
  */
 export class OperatorPolicies extends Construct {
   /** The read-only policy of `npm run status`. */

@@ -3,7 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { environments, stackNames } from '../../lib/config';
 import { synthesized } from '../helpers';
 
-/** The operator policies' contract; roles.test.ts checks that they allow what `status` and `rollback` call. */
+/** The operator policies' contract; roles.spec.ts (npm run test:components) checks that they allow what `status` and `rollback` call. */
 const policyNamed = (doc: Record<string, any>, name: string) =>
   Object.values<any>(doc.Resources).find((r) => r.Type === 'AWS::IAM::ManagedPolicy' && r.Properties.ManagedPolicyName === name)
     ?.Properties;
