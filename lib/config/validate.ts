@@ -46,6 +46,8 @@ const REPO_PART = /^[A-Za-z0-9_.-]{1,100}$/;
 // eslint-disable-next-line no-control-regex
 const BRANCH = /^(?!\/|.*([/.]\.|\/\/|@\{|\\|\.lock$|[/.]$))[^\s~^:?*[\x00-\x1f\x7f]{1,255}$/;
 const ENV_VAR = /^[A-Z_][A-Z0-9_]{0,127}$/;
+/** Variable names that hold secrets by convention: their values belong in Secrets Manager, never in `environment`. */
+const SECRET_LIKE_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)(_|$)/;
 const SECRET_REF = /^[A-Za-z0-9/_+=.@-]{1,512}(:[A-Za-z0-9_.-]{1,128})?$/;
 /** Variables the task definition sets itself. */
 export const RESERVED_VARIABLES = [
@@ -242,6 +244,14 @@ export function validateConfig(name: string, c: EnvironmentConfig): EnvironmentC
       else if (names.includes(name)) fail(`${kind}.${name}`, name, 'it is both a variable and a secret; keep one');
       names.push(name);
       if (kind === 'environment' && typeof value !== 'string') fail(`${kind}.${name}`, value, 'use a string value');
+      else if (kind === 'environment' && SECRET_LIKE_NAME.test(name)) {
+        // A task definition's environment is readable by anyone who may describe it: secrets go through Secrets Manager.
+        fail(
+          `${kind}.${name}`,
+          '<redacted>',
+          `'${name}' is named like a secret, and a literal value would be visible in the task definition; move it to secrets (${name}: '<secret name>')`,
+        );
+      }
       if (kind === 'secrets' && (typeof value !== 'string' || !SECRET_REF.test(value))) {
         fail(`${kind}.${name}`, value, "use a Secrets Manager secret name, or 'name:jsonKey' for one key of a JSON secret");
       }

@@ -321,6 +321,19 @@ describe('validation', () => {
     );
   });
 
+  test.each(['DATABASE_PASSWORD', 'STRIPE_API_KEY', 'GITHUB_TOKEN', 'JWT_SECRET'])(
+    'fails when %s, named like a secret, is a plain variable',
+    (name) => {
+      expect(problemsOf(withDev({ environment: { [name]: 'hunter2' } }))).toContain(
+        `dev.environment.${name}: '<redacted>' is not valid; '${name}' is named like a secret, and a literal value would be visible in the task definition; move it to secrets (${name}: '<secret name>')`,
+      );
+    },
+  );
+
+  test('a plain variable whose name only mentions a key word elsewhere is accepted', () => {
+    expect(() => validateConfig('dev', withDev({ environment: { FEATURE_X: 'on', TOKENIZER_MODE: 'fast' } }))).not.toThrow();
+  });
+
   test('fails when a name is both a variable and a secret', () => {
     expect(problemsOf(withDev({ environment: { TOKEN: 'x' }, secrets: { TOKEN: 'app/token' } }))).toContain(
       "dev.secrets.TOKEN: 'TOKEN' is not valid; it is both a variable and a secret; keep one",

@@ -413,6 +413,12 @@ describe('a customised environment (domain, blue/green, x86, port 9000)', () => 
     t().hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 9000, ToPort: 9000 });
   });
 
+  test("names the user's own variables in the ECS2 acknowledgement, which validation backs", () => {
+    const task = Object.values(t().findResources('AWS::ECS::TaskDefinition'))[0];
+    const ack = task.Metadata.cdk_nag.rules_to_suppress.find((r: any) => r.id === 'AwsSolutions-ECS2');
+    expect(ack.reason).toContain('FEATURE_X');
+  });
+
   test('passes extra variables and Secrets Manager secrets to the container', () => {
     const container = firstOf(t(), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
     expect(container.Environment).toContainEqual({ Name: 'FEATURE_X', Value: 'on' });
