@@ -123,13 +123,40 @@ describe('the image, the gunicorn config and the task definition agree', () => {
     expect(container.Environment.map((e: any) => e.Name)).not.toContain('APP_TEST_ROUTES');
   });
 
-  test('gunicorn keep-alive outlives the ALB idle timeout', () => {
-    expect(Number(gunicornSetting('keepalive'))).toBeGreaterThan(ALB_IDLE_TIMEOUT_SECONDS);
+  /** The timeouts the synthesized service template sets, read from the resources themselves. */
+  const deployed = (env: string) => {
+    const t = synthesized(env).template('service');
+    const one = (type: string) => Object.values<any>(t.findResources(type))[0].Properties;
+    const attribute = (props: any, key: string) =>
+      Number((props.LoadBalancerAttributes ?? props.TargetGroupAttributes).find((a: any) => a.Key === key).Value);
+    return {
+      albIdleTimeout: attribute(one('AWS::ElasticLoadBalancingV2::LoadBalancer'), 'idle_timeout.timeout_seconds'),
+      deregistrationDelay: attribute(one('AWS::ElasticLoadBalancingV2::TargetGroup'), 'deregistration_delay.timeout_seconds'),
+      stopTimeout: one('AWS::ECS::TaskDefinition').ContainerDefinitions[0].StopTimeout,
+    };
+  };
+
+  test.each(Object.keys(environments))("%s: gunicorn keep-alive outlives the deployed ALB's idle timeout", (env) => {
+    expect(Number(gunicornSetting('keepalive'))).toBeGreaterThan(deployed(env).albIdleTimeout);
+    expect(deployed(env).albIdleTimeout).toBe(ALB_IDLE_TIMEOUT_SECONDS);
   });
 
-  test("gunicorn's graceful timeout ends before ECS's stop timeout", () => {
-    expect(Number(gunicornSetting('graceful_timeout'))).toBeLessThan(ROLLOUT.stopTimeoutSeconds);
+  test.each(Object.keys(environments))("%s: gunicorn's graceful timeout ends before the task's stop timeout", (env) => {
+    expect(Number(gunicornSetting('graceful_timeout'))).toBeLessThan(deployed(env).stopTimeout);
+    expect(deployed(env).stopTimeout).toBe(ROLLOUT.stopTimeoutSeconds);
   });
+
+  test.each(Object.keys(environments))(
+    '%s: a draining target finishes its requests before ECS stops the task (deregistration delay, then stop timeout)',
+    (env) => {
+      // ECS stops the task only after the target group has drained it; the drain covers requests the ALB already sent,
+      // and the stop timeout then covers gunicorn's graceful shutdown.
+      const { deregistrationDelay, stopTimeout } = deployed(env);
+      expect(deregistrationDelay).toBeGreaterThan(0);
+      expect(deregistrationDelay).toBeLessThanOrEqual(60);
+      expect(Number(gunicornSetting('graceful_timeout'))).toBeLessThan(stopTimeout);
+    },
+  );
 
   test('gunicorn keeps worker heartbeats on /dev/shm, off the read-only root filesystem', () => {
     expect(gunicornSetting('worker_tmp_dir')).toBe('/dev/shm');
