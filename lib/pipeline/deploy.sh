@@ -2,10 +2,11 @@
 # Ships an image by updating the Service stack's ImageTag parameter, and nothing else: the previous template, every
 # other parameter's previous value. CloudFormation stays the only owner of the running image (no ECS deploy action).
 #
-# Before the update it tags the image `deployed-<env>-<tag>` (same manifest, so the same digest): the repository's
-# lifecycle policy keeps marked images ahead of its "last N images" rule, so ECR never expires the image that runs
-# (lib/constructs/image-repository.ts). Marking first also fails the deploy, before anything changes, when the image
-# is no longer in ECR.
+# It first reads the image from ECR, so that a deploy of an image that is gone fails before anything changes. Once the
+# stack runs it, it raises the service to its scaling floor if it is below it (only ever after the first image), and
+# tags the image `deployed-<env>-<tag>` (same manifest, so the same digest): the repository's lifecycle policy keeps
+# marked images ahead of its "last N images" rule, so ECR never expires the image that runs
+# (lib/constructs/image-repository.ts).
 #
 # In:  SERVICE_STACK_NAME, IMAGE_TAG, REPOSITORY_NAME, ENV_NAME
 # Any failure, a rollback included, exits non-zero with one line on stderr, prefixed `deploy:`.
@@ -21,8 +22,6 @@ fail() {
 : "${REPOSITORY_NAME:?REPOSITORY_NAME is required}"
 : "${ENV_NAME:?ENV_NAME is required}"
 stack="$SERVICE_STACK_NAME"
-# The Service stack's ImageTag before its first image (lib/stacks/service-stack.ts, NO_IMAGE_TAG).
-no_image=no-image
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -49,7 +48,6 @@ if ! described="$(aws cloudformation describe-stacks --stack-name "$stack" --out
 fi
 parameters=()
 has_tag=false
-previous_tag=''
 cluster=''
 service=''
 while IFS=$'\t' read -r kind name value; do
@@ -57,7 +55,6 @@ while IFS=$'\t' read -r kind name value; do
     parameter:ImageTag)
       parameters+=("ParameterKey=ImageTag,ParameterValue=$IMAGE_TAG")
       has_tag=true
-      previous_tag="$value"
       ;;
     parameter:*) parameters+=("ParameterKey=$name,UsePreviousValue=true") ;;
     output:ClusterName) cluster="$value" ;;
@@ -80,18 +77,57 @@ IFS='|' read -r digest media_type failure < <(jq -r '[.images[0].imageId.imageDi
   .failures[0].failureCode // "no image returned"] | join("|")' <<<"$image")
 [[ -n "$digest" ]] || fail "image tag $IMAGE_TAG is not in ECR repository $REPOSITORY_NAME ($failure); nothing changed"
 jq -j '.images[0].imageManifest' <<<"$image" >"$work/manifest.json"
-if ! output="$(aws ecr put-image --repository-name "$REPOSITORY_NAME" --image-tag "$marker" --image-digest "$digest" \
-  --image-manifest "file://$work/manifest.json" ${media_type:+--image-manifest-media-type "$media_type"} 2>&1 >/dev/null)"; then
-  # A redeploy of the same tag: the marker is already on this image.
-  grep -q ImageAlreadyExistsException <<<"$output" ||
-    fail "could not tag $REPOSITORY_NAME:$IMAGE_TAG as $marker: $(tail -n 1 <<<"$output"); nothing changed"
-fi
-echo "deploy: $REPOSITORY_NAME@$digest is tagged $marker, so the lifecycle policy keeps it"
+
+# Marks the image as deployed, once it runs: put-image with the manifest batch-get-image returned adds a tag to the same
+# image (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-retag.html). --image-digest makes ECR refuse a
+# manifest whose digest differs, so the marker can never land on another image. Marking only after a successful update
+# keeps failed attempts from taking the lifecycle policy's places for deployed images.
+mark_deployed() {
+  local output
+  if ! output="$(aws ecr put-image --repository-name "$REPOSITORY_NAME" --image-tag "$marker" --image-digest "$digest" \
+    --image-manifest "file://$work/manifest.json" ${media_type:+--image-manifest-media-type "$media_type"} 2>&1 >/dev/null)"; then
+    # A redeploy of the same tag: the marker is already on this image. Reports differ on which of the two errors an
+    # immutable repository returns for that (aws/containers-roadmap#2179, aws/aws-sdk#750), so both count.
+    grep -Eq 'Image(Tag)?AlreadyExistsException' <<<"$output" ||
+      fail "$stack runs $IMAGE_TAG, but tagging it $marker failed, so ECR may expire it: $(tail -n 1 <<<"$output")"
+  fi
+  echo "deploy: $REPOSITORY_NAME@$digest is tagged $marker, so the lifecycle policy keeps it"
+}
+
+# Every deploy: bring the service up to its scaling floor if it is below it, which only happens after its first image.
+# The template sets no DesiredCount once an image exists, so that a deploy never resets a scaled-out service
+# (aws/aws-cdk#13130), and CloudFormation leaves the count of an existing service as it is (0 after `no-image`). Raising
+# the scalable target's MinCapacity does not raise it either: Service Auto Scaling lifts a desired count below the
+# minimum only when an alarm starts a scale-out ("If a service's desired count is set below its minimum capacity value,
+# and an alarm initiates a scale-out activity, Service Auto Scaling scales the desired count up to the minimum capacity
+# value", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-auto-scaling.html, quoted in
+# aws/containers-roadmap#2626), and RegisterScalableTarget promises to move capacity into range only when a target is
+# first registered (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html).
+# A service with no tasks emits no CPU or request metrics, so no alarm ever fires. The check runs on every deploy, not
+# only on the first, so that a first deploy interrupted after its stack update is repaired by the next run. A service at
+# or above its floor is never touched: the count stays autoscaling's.
+raise_to_floor() {
+  local minimum desired
+  [[ -n "$cluster" && -n "$service" ]] || fail "stack $stack has no ClusterName and ServiceName outputs"
+  minimum="$(aws application-autoscaling describe-scalable-targets --service-namespace ecs \
+    --resource-ids "service/$cluster/$service" --scalable-dimension ecs:service:DesiredCount \
+    --query 'ScalableTargets[0].MinCapacity' --output text)" || fail "could not read the scaling floor of $service"
+  desired="$(aws ecs describe-services --cluster "$cluster" --services "$service" \
+    --query 'services[0].desiredCount' --output text)" || fail "could not read the desired count of $service"
+  [[ "$minimum" =~ ^[0-9]+$ ]] || fail "$service has no scalable target (read '$minimum'); it would run no tasks"
+  if ((desired < minimum)); then
+    aws ecs update-service --cluster "$cluster" --service "$service" --desired-count "$minimum" >/dev/null ||
+      fail "could not raise $service from $desired to its scaling floor of $minimum task(s)"
+    echo "deploy: raised $service from $desired to its scaling floor of $minimum task(s)"
+  fi
+}
 
 if ! output="$(aws cloudformation update-stack --stack-name "$stack" --use-previous-template \
   --parameters "${parameters[@]}" --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND 2>&1)"; then
   if grep -q 'No updates are to be performed' <<<"$output"; then
     echo "deploy: $stack already runs $IMAGE_TAG"
+    raise_to_floor
+    mark_deployed
     exit 0
   fi
   fail "CloudFormation refused the update of $stack: $(tail -n 1 <<<"$output")"
@@ -105,30 +141,6 @@ if ! aws cloudformation wait stack-update-complete --stack-name "$stack"; then
   fail "the update of $stack to $IMAGE_TAG failed and ended $status: ${cause:-no failed resource reported}"
 fi
 
-# The first image only (ImageTag was `no-image`): bring the service up to its scaling floor.
-# The template sets no DesiredCount once an image exists, so that a deploy never resets a scaled-out service
-# (aws/aws-cdk#13130), and CloudFormation leaves the count of an existing service as it is (0 here). Raising the
-# scalable target's MinCapacity does not raise it either: Service Auto Scaling lifts a desired count below the minimum
-# only when an alarm starts a scale-out ("If a service's desired count is set below its minimum capacity value, and an
-# alarm initiates a scale-out activity, Service Auto Scaling scales the desired count up to the minimum capacity value",
-# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-auto-scaling.html, quoted in
-# aws/containers-roadmap#2626), and RegisterScalableTarget promises to move capacity into range only when a target is
-# first registered (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html).
-# A service with no tasks emits no CPU or request metrics, so no alarm ever fires. Hence one desired-count change here,
-# on this one service, only on that first transition and only when the count is below the floor; later deploys never
-# touch ECS.
-if [[ "$previous_tag" == "$no_image" ]]; then
-  [[ -n "$cluster" && -n "$service" ]] || fail "stack $stack has no ClusterName and ServiceName outputs"
-  minimum="$(aws application-autoscaling describe-scalable-targets --service-namespace ecs \
-    --resource-ids "service/$cluster/$service" --scalable-dimension ecs:service:DesiredCount \
-    --query 'ScalableTargets[0].MinCapacity' --output text)" || fail "could not read the scaling floor of $service"
-  desired="$(aws ecs describe-services --cluster "$cluster" --services "$service" \
-    --query 'services[0].desiredCount' --output text)" || fail "could not read the desired count of $service"
-  [[ "$minimum" =~ ^[0-9]+$ ]] || fail "$service has no scalable target (read '$minimum'); its first image will run no tasks"
-  if ((desired < minimum)); then
-    aws ecs update-service --cluster "$cluster" --service "$service" --desired-count "$minimum" >/dev/null ||
-      fail "could not raise $service from $desired to its scaling floor of $minimum task(s)"
-    echo "deploy: first image: raised $service from $desired to its scaling floor of $minimum task(s)"
-  fi
-fi
+raise_to_floor
+mark_deployed
 echo "deploy: $stack now runs $IMAGE_TAG"

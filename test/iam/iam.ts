@@ -27,7 +27,11 @@ export interface IamRequest {
 }
 
 /** CLI service names whose SDK package is named otherwise (https://docs.aws.amazon.com/cli/latest/reference/). */
-const CLI_PACKAGE: Record<string, string> = { logs: 'cloudwatch-logs', s3api: 's3' };
+const CLI_PACKAGE: Record<string, string> = {
+  logs: 'cloudwatch-logs',
+  s3api: 's3',
+  'application-autoscaling': 'application-auto-scaling',
+};
 
 /** CLI commands that are not one API operation: what they call instead. */
 const CLI_CUSTOM: Record<string, { operations: string[]; source: string }> = {

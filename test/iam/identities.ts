@@ -104,10 +104,15 @@ export async function pipelineStages(
       const projectId = action.Configuration.ProjectName.Ref;
       const project = resources[projectId].Properties;
       const roleId = project.ServiceRole['Fn::GetAtt'][0];
+      // The stub `aws` answers describe-stacks with the Service stack's real outputs, so the ARNs the scripts build
+      // from them are the ones the policies name.
+      const serviceOutputs = stacks.get(stackNames(config).service)!.outputs();
       const env: Record<string, string> = {
         // CodeBuild sets the region (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-env-vars.html).
         AWS_REGION: FAKE.region,
         AWS_DEFAULT_REGION: FAKE.region,
+        SERVICE_OUTPUT_CLUSTER_NAME: serviceOutputs.ClusterName,
+        SERVICE_OUTPUT_SERVICE_NAME: serviceOutputs.ServiceName,
       };
       for (const v of project.Environment.EnvironmentVariables ?? []) env[v.Name] = String(pipelineStack.resolve(v.Value));
       for (const v of JSON.parse(action.Configuration.EnvironmentVariables ?? '[]')) {

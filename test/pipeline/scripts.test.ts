@@ -446,7 +446,7 @@ describe('deploy.sh', () => {
     });
   });
 
-  test('tags the image as deployed, with its own manifest byte for byte and its digest, before updating the stack', () => {
+  test('tags the image as deployed, with its own manifest byte for byte and its digest, once the stack runs it', () => {
     const r = run('deploy.sh', DEPLOY_ENV);
     expect(r.status).toBe(0);
     const put = r.calls.findIndex((c) => c.startsWith('aws ecr put-image'));
@@ -459,24 +459,34 @@ describe('deploy.sh', () => {
     expect(fs.readFileSync(path.join(r.dir, 'put-manifest'), 'utf8')).toBe(
       '{\n   "schemaVersion": 2,\n   "mediaType": "application/vnd.oci.image.index.v1+json"\n}\n',
     );
-    expect(put).toBeLessThan(r.calls.findIndex((c) => c.startsWith('aws cloudformation update-stack')));
+    expect(put).toBeGreaterThan(
+      r.calls.indexOf('aws cloudformation wait stack-update-complete --stack-name fargate-app-dev-service'),
+    );
     expect(r.stdout).toContain(`deploy: images@${DIGEST} is tagged ${MARKER}, so the lifecycle policy keeps it`);
   });
 
-  test('succeeds when the image already carries the marker (a redeploy)', () => {
-    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_MARKER_EXISTS: '1' });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`deploy: fargate-app-dev-service now runs ${TAG}`);
-  });
+  test.each(['ImageAlreadyExistsException', 'ImageTagAlreadyExistsException'])(
+    'succeeds when the image already carries the marker (a redeploy answered %s)',
+    (error) => {
+      const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_MARKER_EXISTS: error === 'ImageTagAlreadyExistsException' ? 'tag' : '1' });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`deploy: fargate-app-dev-service now runs ${TAG}`);
+    },
+  );
 
-  test('fails when the marker cannot be added, before changing the stack', () => {
+  test('fails when the marker cannot be added, saying the image runs unprotected', () => {
     const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_PUT_FAILS: '1' });
     expect(r.status).toBe(1);
     expect(r.reason).toBe(
-      `deploy: could not tag images:${TAG} as ${MARKER}: An error occurred (AccessDeniedException) when calling the PutImage operation: ` +
-        'not authorized to perform: ecr:PutImage; nothing changed',
+      `deploy: fargate-app-dev-service runs ${TAG}, but tagging it ${MARKER} failed, so ECR may expire it: ` +
+        'An error occurred (AccessDeniedException) when calling the PutImage operation: not authorized to perform: ecr:PutImage',
     );
-    expect(r.calls.some((c) => c.startsWith('aws cloudformation update-stack'))).toBe(false);
+  });
+
+  test('marks nothing when the update rolls back, so failed attempts take no place among the deployed images', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_ROLLBACK: '1' });
+    expect(r.status).toBe(1);
+    expect(r.calls.some((c) => c.startsWith('aws ecr put-image'))).toBe(false);
   });
 
   test('fails when the image is no longer in ECR, before changing the stack', () => {
@@ -486,10 +496,10 @@ describe('deploy.sh', () => {
     expect(r.calls.some((c) => c.startsWith('aws cloudformation update-stack'))).toBe(false);
   });
 
-  test('never calls the ECS API once the service has had an image', () => {
-    expect(
-      run('deploy.sh', DEPLOY_ENV).calls.some((c) => c.startsWith('aws ecs') || c.startsWith('aws application-autoscaling')),
-    ).toBe(false);
+  test("never changes a service at or above its scaling floor: the count stays autoscaling's", () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_MIN_CAPACITY: '2', STUB_DESIRED_COUNT: '5' });
+    expect(r.status).toBe(0);
+    expect(r.calls.some((c) => c.startsWith('aws ecs update-service'))).toBe(false);
   });
 
   test("raises the service to its scaling floor on the first image, when ImageTag was 'no-image'", () => {
@@ -504,7 +514,15 @@ describe('deploy.sh', () => {
     expect(r.calls.indexOf(update[0])).toBeGreaterThan(
       r.calls.indexOf('aws cloudformation wait stack-update-complete --stack-name fargate-app-dev-service'),
     );
-    expect(r.stdout).toContain('deploy: first image: raised app-service from 0 to its scaling floor of 2 task(s)');
+    expect(r.stdout).toContain('deploy: raised app-service from 0 to its scaling floor of 2 task(s)');
+  });
+
+  test('raises a service left at zero by an earlier, interrupted first deploy, even when the stack needs no update', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_NO_CHANGE: '1', STUB_MIN_CAPACITY: '1', STUB_DESIRED_COUNT: '0' });
+    expect(r.status).toBe(0);
+    expect(r.calls.filter((c) => c.startsWith('aws ecs update-service'))).toEqual([
+      'aws ecs update-service --cluster app-cluster --service app-service --desired-count 1',
+    ]);
   });
 
   test('leaves the desired count alone on the first image when it already reaches the floor', () => {

@@ -26,6 +26,10 @@ export const VARIANTS: Record<string, () => EnvironmentConfig> = {
   'dev+domain+blue-green+x86+port9000+secrets': () =>
     configWith('dev', {
       domain: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com' },
+      allowPlainHttp: undefined,
+      production: true,
+      removalPolicy: 'retain',
+      useFargateSpot: false,
       deploymentStrategy: 'BLUE_GREEN',
       cpuArchitecture: 'X86_64',
       containerPort: 9000,
