@@ -148,7 +148,12 @@ export const FIELD_DOCS: readonly FieldDoc[] = [
     allowed: 'repositories on stack deletion; `production` must retain',
     bad: 'snapshot',
   },
-  { field: 'imagesToKeep', type: 'number', allowed: 'tagged images ECR keeps, 1–1000', bad: 0 },
+  {
+    field: 'imagesToKeep',
+    type: 'number',
+    allowed: 'deployed images, and releases, ECR keeps: 2–1000 (the running one and a rollback target)',
+    bad: 1,
+  },
   {
     field: 'environment',
     type: 'Record<string, string>?',

@@ -226,7 +226,9 @@ export function validateConfig(name: string, c: EnvironmentConfig): EnvironmentC
       );
     }
   }
-  int('imagesToKeep', c.imagesToKeep, 1, 1000);
+  // At least 2: the running image and the one a rollback returns to (lib/constructs/image-repository.ts keeps this many
+  // deployed images and this many releases).
+  int('imagesToKeep', c.imagesToKeep, 2, 1000);
   const names: string[] = [];
   for (const [kind, map] of [
     ['environment', c.environment],

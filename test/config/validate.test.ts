@@ -245,9 +245,9 @@ describe('validation', () => {
     expect(() => validateConfig('prod', prod)).not.toThrow();
   });
 
-  test('fails when imagesToKeep is zero', () => {
-    expect(problemsOf(withDev({ imagesToKeep: 0 }))).toContain(
-      'dev.imagesToKeep: 0 is not valid; use a whole number from 1 to 1000',
+  test('fails when imagesToKeep would leave no rollback target', () => {
+    expect(problemsOf(withDev({ imagesToKeep: 1 }))).toContain(
+      'dev.imagesToKeep: 1 is not valid; use a whole number from 2 to 1000',
     );
   });
 
