@@ -1,27 +1,14 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { environments, stackNames } from '../../lib/config';
-import { configWith, synth, synthesized, type Synthesized } from '../helpers';
+import { synth, synthesized, type Synthesized } from '../helpers';
+import { VARIANTS } from '../templates/targets';
 
 const CONNECTION_ARN = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
 let connection: Synthesized;
 
 beforeAll(() => {
-  // One variant covers a connection source on x86_64.
-  connection = synth(
-    configWith('dev', {
-      cpuArchitecture: 'X86_64',
-      pipeline: {
-        source: {
-          kind: 'connection',
-          connectionArn: CONNECTION_ARN,
-          owner: 'acme',
-          repo: 'web',
-          branch: 'release',
-          filePaths: ['app/**', 'lib/pipeline/**'],
-        },
-      },
-    }),
-  );
+  // One variant covers a connection source on x86_64; the templates tier lints the same one.
+  connection = synth(VARIANTS['dev+connection-source+x86']());
 });
 
 const templates: Record<string, Template> = {};

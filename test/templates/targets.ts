@@ -20,7 +20,7 @@ export interface Target {
   readonly templates: string[];
 }
 
-/** The variants the stack tests synthesize. Keep in step with test/stacks/service-stack.test.ts and pipeline-stack.test.ts. */
+/** The variants the stack tests (test/stacks/service-stack.test.ts, pipeline-stack.test.ts) synthesize and assert on. */
 export const VARIANTS: Record<string, () => EnvironmentConfig> = {
   // service-stack.test.ts: a domain, blue/green, x86_64, a non-default port, an alarm email, variables and secrets.
   'dev+domain+blue-green+x86+port9000+secrets': () =>
