@@ -79,7 +79,10 @@ function run(name: string, variant: (source: string) => string): { ok: boolean; 
     env: { ...process.env, CI: 'true' },
   });
   if (result.status !== 0) {
-    const output = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-60).join('\n');
+    const lines = `${result.stdout}\n${result.stderr}`.trim().split('\n');
+    // jest's failing files and tests, then the tail of whatever failed.
+    const failures = [...new Set(lines.filter((l) => /^FAIL |^\s+● .+ › /.test(l)))];
+    const output = [...failures, '…', ...lines.slice(-30)].join('\n');
     return { ok: false, seconds: seconds(), detail: `\`${COMMANDS}\` failed in ${dir}:\n${output}` };
   }
   fs.rmSync(dir, { recursive: true, force: true });
