@@ -14,10 +14,10 @@ export type ConfigOverrides = Partial<Omit<EnvironmentConfig, 'pipeline'>> & {
   pipeline?: Partial<EnvironmentConfig['pipeline']>;
 };
 
-/** An environment's configuration with some fields changed, validated like `bin/` does. */
-export function configWith(name: string, overrides: ConfigOverrides = {}): EnvironmentConfig {
-  const base = environments[name];
-  return validateConfig(name, {
+/** A configuration (a shipped environment's, by name, or a fixture) with some fields changed, validated like `bin/` does. */
+export function configWith(from: string | EnvironmentConfig, overrides: ConfigOverrides = {}): EnvironmentConfig {
+  const base = typeof from === 'string' ? environments[from] : from;
+  return validateConfig(base.envName, {
     ...base,
     ...overrides,
     pipeline: { ...base.pipeline, ...overrides.pipeline },

@@ -34,7 +34,7 @@ export function parseRecipes(readme: string): Recipe[] {
 }
 
 /** A copy of the project's files (tracked and new, not ignored), sharing node_modules. */
-function copyProject(): string {
+export function copyProject(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recipe-'));
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
     cwd: ROOT,

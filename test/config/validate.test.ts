@@ -1,7 +1,9 @@
-import { ConfigError, environments, loadConfig, validateConfig } from '../../lib/config';
+import { ConfigError, DEFAULT_ENVIRONMENT, environments, loadConfig, validateConfig } from '../../lib/config';
 import type { EnvironmentConfig } from '../../lib/config';
+import { DEV, PROD } from '../config-fixtures';
 
-const dev = environments.dev;
+// The rules are checked on fixtures, so that a fork's own environments do not change these expectations.
+const dev = DEV;
 const withDev = (overrides: Record<string, unknown>): EnvironmentConfig => ({ ...dev, ...overrides }) as EnvironmentConfig;
 const withPipeline = (overrides: Record<string, unknown>): EnvironmentConfig =>
   ({ ...dev, pipeline: { ...dev.pipeline, ...overrides } }) as EnvironmentConfig;
@@ -32,8 +34,8 @@ describe('the shipped environments', () => {
     expect(() => loadConfig(name)).not.toThrow();
   });
 
-  test('dev is the default environment', () => {
-    expect(loadConfig().envName).toBe('dev');
+  test('the default environment is the one loaded without a name', () => {
+    expect(loadConfig().envName).toBe(DEFAULT_ENVIRONMENT);
   });
 
   test('a connection source with every field set is valid', () => {
@@ -228,7 +230,7 @@ describe('validation', () => {
   });
 
   test('fails when a production environment runs on Fargate Spot', () => {
-    const staging = { ...environments.prod, envName: 'staging', useFargateSpot: true };
+    const staging = { ...PROD, envName: 'staging', useFargateSpot: true };
     expect(problemsOf(staging as EnvironmentConfig, 'staging')).toContain(
       "staging.useFargateSpot: true is not valid; Spot tasks can all be reclaimed at once, two minutes' notice; production: true needs false",
     );
@@ -241,7 +243,7 @@ describe('validation', () => {
   });
 
   test('a non-production environment may be called prod and destroy its repositories', () => {
-    const prod = { ...environments.prod, production: false, removalPolicy: 'destroy' } as EnvironmentConfig;
+    const prod = { ...PROD, production: false, removalPolicy: 'destroy' } as EnvironmentConfig;
     expect(() => validateConfig('prod', prod)).not.toThrow();
   });
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { environments } from '../../lib/config';
+import { DEFAULT_ENVIRONMENT, environments } from '../../lib/config';
 import { EXIT } from '../../lib/ops/errors';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -24,9 +24,9 @@ const NO_CREDENTIALS =
   'error: no AWS credentials found: run `aws sso login` (or `aws configure`), or set AWS_PROFILE, then retry\n';
 
 test.each([
-  ['bin/status.ts', ['--env', 'dev']],
-  ['bin/rollback.ts', ['--env', 'dev', '--yes']],
-  ['bin/verify.ts', ['--env', 'dev', '--tag', 'abc', '--digest', 'sha256:0']],
+  ['bin/status.ts', ['--env', DEFAULT_ENVIRONMENT]],
+  ['bin/rollback.ts', ['--env', DEFAULT_ENVIRONMENT, '--yes']],
+  ['bin/verify.ts', ['--env', DEFAULT_ENVIRONMENT, '--tag', 'abc', '--digest', 'sha256:0']],
 ])('%s without credentials prints one line and exits with NO_CREDENTIALS', (script, args) => {
   const result = runWithoutCredentials(script, args);
   expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
@@ -44,11 +44,13 @@ test('an unknown environment is a usage error', () => {
   );
 });
 
-// The check does not depend on the environment; prod is the one where going ahead unasked hurts.
-test('rollback --env prod fails when stdin is not a terminal and --yes is missing, before any AWS call', () => {
+// The check does not depend on the environment; a production one is where going ahead unasked hurts.
+const PRODUCTION = Object.values(environments).find((c) => c.production)?.envName ?? DEFAULT_ENVIRONMENT;
+
+test(`rollback --env ${PRODUCTION} fails when stdin is not a terminal and --yes is missing, before any AWS call`, () => {
   const devNull = fs.openSync('/dev/null', 'r');
   // No credentials: reaching AWS would exit NO_CREDENTIALS, so exit 2 shows the refusal came first.
-  const result = runWithoutCredentials('bin/rollback.ts', ['--env', 'prod'], devNull);
+  const result = runWithoutCredentials('bin/rollback.ts', ['--env', PRODUCTION], devNull);
   fs.closeSync(devNull);
   expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
     status: EXIT.USAGE,

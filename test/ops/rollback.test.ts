@@ -2,7 +2,7 @@ import { DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand }
 import { ListActionExecutionsCommand, ListPipelineExecutionsCommand } from '@aws-sdk/client-codepipeline';
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { environments } from '../../lib/config';
+import { PROD } from '../config-fixtures';
 import { EXIT, OpsError } from '../../lib/ops/errors';
 import { RETRY } from '../../lib/ops/retry';
 import { rollback } from '../../lib/ops/rollback';
@@ -10,7 +10,7 @@ import { DIGEST, OLD_DIGEST, OLD_TAG, TAG, mockedClients, serviceStack } from '.
 
 RETRY.baseDelayMs = 1;
 // A fixed configuration, so that a fork's renames and settings do not change these expectations.
-const prod = { ...environments.prod, appName: 'fargate-app', account: undefined, region: undefined };
+const prod = { ...PROD, account: undefined, region: undefined };
 const fast = { pollSeconds: 1, maxWaitSeconds: 5 };
 
 function prodStack(tag: string, status = 'UPDATE_COMPLETE') {

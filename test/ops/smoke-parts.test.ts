@@ -15,6 +15,9 @@ import { SMOKE_FILE, repositoryNameFromCloneUrl } from '../../lib/ops/smoke/sour
 import { synthesized } from '../helpers';
 import { mockedClients } from './fixtures';
 
+/** A shipped environment the smoke test may deploy and destroy: the first that holds no production data. */
+const DISPOSABLE = Object.values(environments).find((c) => !c.production && c.removalPolicy === 'destroy')!.envName;
+
 RETRY.baseDelayMs = 1;
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -107,8 +110,8 @@ describe('bin/aws-smoke.ts, run as a user without AWS credentials', () => {
   }
 
   beforeAll(async () => {
-    runs.unconfirmed = await smoke(['--env', 'dev']);
-    runs.noCredentials = await smoke(['--env', 'dev', '--confirm-account', '123456789012']);
+    runs.unconfirmed = await smoke(['--env', DISPOSABLE]);
+    runs.noCredentials = await smoke(['--env', DISPOSABLE, '--confirm-account', '123456789012']);
   }, 100000);
 
   test('fails when --confirm-account is missing: one line, exit 2, before looking for credentials', () => {
@@ -140,14 +143,13 @@ describe('what destroy leaves behind', () => {
     }));
   }
 
-  test("finds exactly what dev's synthesized stacks retain: the two buckets, the key, and the Lambda's own log group", async () => {
+  test("finds exactly what a disposable environment's synthesized stacks retain: the two buckets, the key, and the Lambda's own log group", async () => {
     const { mocks, clients } = mockedClients();
-    const dev = environments.dev;
-    const names = stackNames(dev);
+    const names = stackNames(environments[DISPOSABLE]);
     const templates = {
-      [names.registry]: synthesized('dev').json('registry'),
-      [names.service]: synthesized('dev').json('service'),
-      [names.pipeline]: synthesized('dev').json('pipeline'),
+      [names.registry]: synthesized(DISPOSABLE).json('registry'),
+      [names.service]: synthesized(DISPOSABLE).json('service'),
+      [names.pipeline]: synthesized(DISPOSABLE).json('pipeline'),
     };
     mocks.cloudformation
       .on(GetTemplateCommand)

@@ -15,7 +15,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { environments, stackNames } from '../../lib/config';
+import { stackNames } from '../../lib/config';
+import { DEV, PROD } from '../config-fixtures';
 import { EXIT, OpsError } from '../../lib/ops/errors';
 import { RETRY } from '../../lib/ops/retry';
 import { renderSmokeReport } from '../../lib/ops/smoke/report';
@@ -27,7 +28,7 @@ RETRY.baseDelayMs = 1;
 
 const ACCOUNT = '123456789012';
 // A fixed configuration, so that a fork's renames and settings do not change these expectations.
-const dev = { ...environments.dev, appName: 'fargate-app', account: undefined, region: undefined };
+const dev = { ...DEV, account: undefined, region: undefined };
 const names = stackNames(dev);
 const SEED = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const PUSHED = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
@@ -273,7 +274,7 @@ test('fails when the environment holds production data, before asking AWS anythi
   const w = world();
   const error = await runSmoke(w.deps, {
     ...w.options,
-    config: { ...environments.prod, account: undefined, region: undefined },
+    config: { ...PROD, account: undefined, region: undefined },
   }).catch((e) => e);
   expect(error).toEqual(
     new OpsError(

@@ -5,7 +5,7 @@ import { ListActionExecutionsCommand, ListPipelineExecutionsCommand } from '@aws
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { environments } from '../../lib/config';
+import { DEV } from '../config-fixtures';
 import { checkAccount } from '../../lib/ops/clients';
 import { EXIT, OpsError, explain } from '../../lib/ops/errors';
 import { RETRY } from '../../lib/ops/retry';
@@ -14,7 +14,7 @@ import { DIGEST, OLD_DIGEST, TAG, ecsService, mockedClients, serviceStack } from
 
 RETRY.baseDelayMs = 1;
 // A fixed configuration, so that a fork's renames and settings do not change these expectations.
-const dev = { ...environments.dev, appName: 'fargate-app', healthCheckPath: '/health', account: undefined, region: undefined };
+const dev = { ...DEV, account: undefined, region: undefined };
 const healthy = (async () => ({ status: 200 })) as unknown as typeof fetch;
 
 function deployedEnvironment(mocks: ReturnType<typeof mockedClients>['mocks'], digests = [DIGEST, DIGEST]) {

@@ -28,7 +28,7 @@ const policyOfProject = (template: Template, stage: string): any[] => {
     .flatMap((p) => p.PolicyDocument.Statement);
 };
 
-describe.each(['dev', 'prod'])('%s pipeline stack', (env) => {
+describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
   const c = environments[env];
   const source = c.pipeline.source;
   test('matches the snapshot', () => {

@@ -78,7 +78,7 @@ test("the lifecycle evaluator reproduces ECR's documented Example A", () => {
   expect(evaluate([rule(1, 'prod'), rule(2, 'beta')], images)).toEqual(['A']);
 });
 
-describe.each(['dev', 'prod'])('%s registry stack', (env) => {
+describe.each(Object.keys(environments))('%s registry stack', (env) => {
   const c = environments[env];
   const codecommit = c.pipeline.source.kind === 'codecommit';
 
@@ -154,7 +154,7 @@ describe.each(['dev', 'prod'])('%s registry stack', (env) => {
   });
 });
 
-describe.each(['dev', 'prod'])('%s removal policy', (env) => {
+describe.each(Object.keys(environments))('%s removal policy', (env) => {
   const c = environments[env];
   const retain = c.removalPolicy === 'retain';
 

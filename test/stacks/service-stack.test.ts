@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { environments, stackNames } from '../../lib/config';
+import { DEFAULT_ENVIRONMENT, environments, stackNames } from '../../lib/config';
 import { CDK_CONTEXT, resolveConditions, synth, synthesized, type Synthesized } from '../helpers';
 import { rollingWaveSeconds } from '../rollout-model';
 import { VARIANTS } from '../templates/targets';
@@ -12,7 +12,7 @@ import { VARIANTS } from '../templates/targets';
 let custom: Synthesized;
 
 beforeAll(() => {
-  // Production by its flag, not by its name ('dev'); the templates tier lints the same variant.
+  // Production by its flag, not by its name; the templates tier lints the same variant.
   custom = synth(VARIANTS['dev+domain+blue-green+x86+port9000+secrets']());
 });
 
@@ -21,7 +21,7 @@ const service = (env: string) => (templates[env] ??= synthesized(env).template('
 const firstOf = (template: Template, type: string) => Object.values(template.findResources(type))[0].Properties;
 
 // Expectations come from each environment's configuration, so that a fork's own settings keep these tests meaningful.
-describe.each(['dev', 'prod'])('%s service stack', (env) => {
+describe.each(Object.keys(environments))('%s service stack', (env) => {
   const c = environments[env];
   const names = stackNames(c);
 
@@ -261,7 +261,7 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
   });
 });
 
-describe.each(['dev', 'prod'])('%s alarm delivery', (env) => {
+describe.each(Object.keys(environments))('%s alarm delivery', (env) => {
   /** Every SNS topic an alarm notifies, with the alarms that notify it. */
   function alarmTopics(): Map<string, string[]> {
     const topics = new Map<string, string[]>();
@@ -303,14 +303,14 @@ describe.each(['dev', 'prod'])('%s alarm delivery', (env) => {
 });
 
 describe('image tag parameter', () => {
-  test.each(['dev', 'prod'] as const)('%s runs zero tasks with a zero scaling floor before any image exists', (env) => {
+  test.each(Object.keys(environments))('%s runs zero tasks with a zero scaling floor before any image exists', (env) => {
     const template = service(env).toJSON();
     const resolve = resolveConditions(template, {});
     expect(resolve(firstOf(service(env), 'AWS::ECS::Service').DesiredCount)).toBe(0);
     expect(resolve(firstOf(service(env), 'AWS::ApplicationAutoScaling::ScalableTarget').MinCapacity)).toBe(0);
   });
 
-  test.each(['dev', 'prod'] as const)('%s leaves the task count to the scaling floor once a tag is deployed', (env) => {
+  test.each(Object.keys(environments))('%s leaves the task count to the scaling floor once a tag is deployed', (env) => {
     const template = service(env).toJSON();
     const resolve = resolveConditions(template, { ImageTag: '3f2c1a9e0b7d4c6a8e5f1b2d3c4a5e6f7a8b9c0d' });
     expect(resolve(firstOf(service(env), 'AWS::ApplicationAutoScaling::ScalableTarget').MinCapacity)).toBe(
@@ -318,7 +318,7 @@ describe('image tag parameter', () => {
     );
   });
 
-  test.each(['dev', 'prod'] as const)(
+  test.each(Object.keys(environments))(
     '%s never resets a scaled-out service: DesiredCount is left out once a tag is deployed',
     (env) => {
       const template = service(env).toJSON();
@@ -330,28 +330,33 @@ describe('image tag parameter', () => {
   );
 
   test('defaults to the no-image value and rejects tags ECR would reject', () => {
-    service('dev').hasParameter('ImageTag', { Default: 'no-image', AllowedPattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' });
+    service(DEFAULT_ENVIRONMENT).hasParameter('ImageTag', {
+      Default: 'no-image',
+      AllowedPattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+    });
   });
 
   test('runs the image of the tag and passes the tag to the app as its version', () => {
-    const container = firstOf(service('dev'), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
+    const container = firstOf(service(DEFAULT_ENVIRONMENT), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
     expect(JSON.stringify(container.Image)).toContain('{"Ref":"ImageTag"}');
     expect(container.Environment).toContainEqual({ Name: 'APP_VERSION', Value: { Ref: 'ImageTag' } });
   });
 });
 
-describe('the shipped profiles', () => {
-  test('dev has no NAT gateway and gives tasks public IPs', () => {
-    expect(environments.dev).toMatchObject({ networkProfile: 'public', natGateways: 0 });
-    service('dev').resourceCountIs('AWS::EC2::NatGateway', 0);
-  });
+describe.each(Object.keys(environments))('%s network profile', (env) => {
+  const c = environments[env];
 
-  test('prod runs its tasks in private subnets behind NAT gateways', () => {
-    expect(environments.prod).toMatchObject({ networkProfile: 'private' });
-    expect(firstOf(service('prod'), 'AWS::ECS::Service').NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe(
-      'DISABLED',
-    );
-  });
+  test(
+    c.networkProfile === 'public'
+      ? 'has no NAT gateway and gives tasks public IPs'
+      : `runs its tasks in private subnets behind ${c.natGateways} NAT gateway(s)`,
+    () => {
+      service(env).resourceCountIs('AWS::EC2::NatGateway', c.networkProfile === 'public' ? 0 : c.natGateways);
+      expect(firstOf(service(env), 'AWS::ECS::Service').NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe(
+        c.networkProfile === 'public' ? 'ENABLED' : 'DISABLED',
+      );
+    },
+  );
 });
 
 describe('a customised environment (domain, blue/green, x86, port 9000)', () => {

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { buildApp } from '../../lib/app';
 import { type EnvironmentConfig, environments } from '../../lib/config';
+import { DEV } from '../config-fixtures';
 import { CDK_CONTEXT, configWith } from '../helpers';
 
 /** One synthesized cloud assembly. */
@@ -20,11 +21,14 @@ export interface Target {
   readonly templates: string[];
 }
 
-/** The variants the stack tests (test/stacks/service-stack.test.ts, pipeline-stack.test.ts) synthesize and assert on. */
+/**
+ * The variants the stack tests (test/stacks/service-stack.test.ts, pipeline-stack.test.ts) synthesize and assert on: the
+ * fixture `dev` (test/config-fixtures.ts) with the features the shipped environments leave off.
+ */
 export const VARIANTS: Record<string, () => EnvironmentConfig> = {
   // service-stack.test.ts: a domain, blue/green, x86_64, a non-default port, an alarm email, variables and secrets.
   'dev+domain+blue-green+x86+port9000+secrets': () =>
-    configWith('dev', {
+    configWith(DEV, {
       domain: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com' },
       allowPlainHttp: undefined,
       production: true,
@@ -39,7 +43,7 @@ export const VARIANTS: Record<string, () => EnvironmentConfig> = {
     }),
   // pipeline-stack.test.ts: a CodeConnections source on x86_64.
   'dev+connection-source+x86': () =>
-    configWith('dev', {
+    configWith(DEV, {
       cpuArchitecture: 'X86_64',
       pipeline: {
         source: {

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { buildApp } from '../../lib/app';
+import { DEFAULT_ENVIRONMENT } from '../../lib/config';
 import { configWith, CDK_CONTEXT } from '../helpers';
 import { TARGET_NAMES, target } from './targets';
 
@@ -25,7 +26,7 @@ test.each(TARGET_NAMES)('%s: the validation report (CloudFormation validation, c
 test('fails when a template breaks a resource schema: the built-in validation runs on the app buildApp builds', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-broken-'));
   const app = new cdk.App({ context: CDK_CONTEXT, outdir });
-  const { registry } = buildApp(app, configWith('dev'));
+  const { registry } = buildApp(app, configWith(DEFAULT_ENVIRONMENT));
   (registry.imageRepository.node.defaultChild as cdk.CfnResource).addPropertyOverride('ImageTagMutability', 'SOMETIMES');
   const stderr = jest.spyOn(console, 'error').mockImplementation(() => {});
   try {
