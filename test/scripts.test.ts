@@ -42,6 +42,18 @@ function pathWith(commands: string[]): string {
 }
 const BASH = spawnSync('bash', ['-c', 'command -v bash'], { encoding: 'utf8' }).stdout.trim();
 
+/** The commands `npm test` runs besides Node, with their install commands (README, Prerequisites). */
+const NPM_TEST_NEEDS: Record<string, string> = {
+  shellcheck: 'apt-get install shellcheck, or brew install shellcheck',
+  jq: 'apt-get install jq, or brew install jq', // the pipeline scripts parse AWS CLI output with it
+  git: 'apt-get install git, or brew install git',
+  python3: 'apt-get install python3, or brew install python',
+};
+test.each(Object.keys(NPM_TEST_NEEDS))('%s is installed (npm test needs it)', (command) => {
+  const found = spawnSync('bash', ['-c', `command -v ${command}`]).status === 0;
+  if (!found) throw new Error(`${command} is not on PATH; npm test needs it: ${NPM_TEST_NEEDS[command]}`);
+});
+
 // A tier whose prerequisite is missing fails, and says how to install it; it never skips (README, Prerequisites).
 describe('a missing prerequisite fails with the install command', () => {
   test('fails when the Python tests get an interpreter without Flask, gunicorn and pytest', () => {
