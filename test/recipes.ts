@@ -82,6 +82,12 @@ function run(recipe: Recipe): { ok: boolean; seconds: number; detail: string } {
 }
 
 if (require.main === module) {
+  if (spawnSync('git', ['--version']).error) {
+    console.error(
+      'test:recipes: git is not on PATH; the recipes are applied with git apply: apt-get install git, or brew install git',
+    );
+    process.exit(1);
+  }
   const only = process.argv.slice(2);
   const recipes = parseRecipes(fs.readFileSync(path.join(ROOT, FORK_GUIDE), 'utf8')).filter(
     (r) => !only.length || only.includes(r.name),

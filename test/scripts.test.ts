@@ -79,14 +79,23 @@ describe('a missing prerequisite fails with the install command', () => {
   });
 
   test('fails when the benchmark does not run as root, before it starts anything', () => {
+    // The script alone, in a directory any user may read (the project may sit where only its owner can).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-as-user-'));
+    const script = path.join(dir, 'test', 'bench', 'app-bench.sh');
+    fs.mkdirSync(path.dirname(script), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'test', 'bench', 'app-bench.sh'), script);
+    for (const d of [dir, path.join(dir, 'test'), path.dirname(script)]) fs.chmodSync(d, 0o755);
+    fs.chmodSync(script, 0o644);
     // As root (CI), drop to nobody for this run; as anyone else, run as is.
     const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', BASH] : [BASH];
-    const r = spawnSync(asUser[0], [...asUser.slice(1), path.join(ROOT, 'test', 'bench', 'app-bench.sh')], {
+    const r = spawnSync(asUser[0], [...asUser.slice(1), script], {
+      cwd: dir,
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: os.tmpdir() },
+      env: { PATH: process.env.PATH, HOME: dir },
       timeout: 20000,
     });
-    expect(r.status).toBe(1);
+    fs.rmSync(dir, { recursive: true, force: true });
     expect(r.stderr).toContain('app-bench: needs root, for unshare --pid and the cgroup CPU quota: run it as root (sudo)\n');
+    expect(r.status).toBe(1);
   });
 });
