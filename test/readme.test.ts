@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -182,7 +182,11 @@ describe('the local run', () => {
   });
 
   test("the documented gunicorn command listens on 127.0.0.1 only, overriding the config file's 0.0.0.0", async () => {
-    // The command as documented, with Debian's gunicorn (the tests' interpreter) for .venv/bin/gunicorn and a free port.
+    // The command as documented, on a free port, with the interpreter test/python.sh would pick for .venv/bin/gunicorn.
+    const python = [process.env.PYTHON, '/usr/bin/python3', path.join(ROOT, 'app', '.venv', 'bin', 'python')].find(
+      (py) => py && spawnSync(py, ['-c', 'import flask, gunicorn']).status === 0,
+    );
+    if (!python) throw new Error('no Python with flask and gunicorn: see the README, Prerequisites');
     const port = await new Promise<number>((resolve) => {
       const probe = net.createServer().listen(0, '127.0.0.1', () => {
         const { port: free } = probe.address() as net.AddressInfo;
@@ -193,7 +197,7 @@ describe('the local run', () => {
     const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split('=', 2)));
     const args = words.slice(words.findIndex((w) => w.endsWith('gunicorn')) + 1);
     expect(args).toContain('--bind');
-    server = spawn('/usr/bin/python3', ['-m', 'gunicorn', ...args], {
+    server = spawn(python, ['-m', 'gunicorn', ...args], {
       cwd: path.join(ROOT, 'app'),
       env: { PATH: process.env.PATH, ...env, GUNICORN_WORKERS: '1' },
     });

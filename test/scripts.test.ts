@@ -58,7 +58,7 @@ test.each(Object.keys(NPM_TEST_NEEDS))('%s is installed (npm test needs it)', (c
 describe('a missing prerequisite fails with the install command', () => {
   test('fails when the Python tests get an interpreter without Flask, gunicorn and pytest', () => {
     const venv = fs.mkdtempSync(path.join(os.tmpdir(), 'bare-python-'));
-    expect(spawnSync('/usr/bin/python3', ['-m', 'venv', '--without-pip', venv]).status).toBe(0);
+    expect(spawnSync('python3', ['-m', 'venv', '--without-pip', venv]).status).toBe(0); // any Python 3, without the packages
     const r = spawnSync(BASH, [path.join(ROOT, 'test', 'python.sh')], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, PYTHON: path.join(venv, 'bin', 'python') },
