@@ -1,5 +1,5 @@
 /**
- * `npm run test:recipes`: runs every fork-guide recipe of the README on a fresh copy of the project. For each
+ * `npm run test:recipes`: runs every recipe of the fork guide (docs/fork-guide.md) on a fresh copy of the project. For each
  * `<!-- recipe: NAME -->` section it applies the section's ```diff blocks with `git apply`, then runs its ```bash blocks.
  * Prints one line per recipe and a closing `N passed, N failed` line; exits non-zero on any failure.
  *
@@ -12,6 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
+/** The document whose recipes this runs, relative to the project root. */
+export const FORK_GUIDE = 'docs/fork-guide.md';
 
 interface Recipe {
   name: string;
@@ -19,9 +21,9 @@ interface Recipe {
   commands: string[];
 }
 
-export function parseRecipes(readme: string): Recipe[] {
+export function parseRecipes(guide: string): Recipe[] {
   const recipes: Recipe[] = [];
-  const sections = readme.matchAll(/<!-- recipe: ([\w-]+) -->([\s\S]*?)<!-- \/recipe -->/g);
+  const sections = guide.matchAll(/<!-- recipe: ([\w-]+) -->([\s\S]*?)<!-- \/recipe -->/g);
   for (const [, name, body] of sections) {
     const blocks = [...body.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)];
     recipes.push({
@@ -80,12 +82,18 @@ function run(recipe: Recipe): { ok: boolean; seconds: number; detail: string } {
 }
 
 if (require.main === module) {
+  if (spawnSync('git', ['--version']).error) {
+    console.error(
+      'test:recipes: git is not on PATH; the recipes are applied with git apply: apt-get install git, or brew install git',
+    );
+    process.exit(1);
+  }
   const only = process.argv.slice(2);
-  const recipes = parseRecipes(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')).filter(
+  const recipes = parseRecipes(fs.readFileSync(path.join(ROOT, FORK_GUIDE), 'utf8')).filter(
     (r) => !only.length || only.includes(r.name),
   );
   if (recipes.length === 0) {
-    console.error('test:recipes: no recipe found in README.md');
+    console.error(`test:recipes: no recipe found in ${FORK_GUIDE}`);
     process.exit(1);
   }
   let passed = 0;

@@ -49,6 +49,12 @@ function contextCopySources(dockerfile: string): string[] {
 
 /** Runs the app's pytest suite, as the Dockerfile's test stage does, on a copy of only `files`. */
 function pytestOn(files: string[]): { status: number | null; output: string } {
+  // Without the packages every run fails, and a test expecting a failure would pass for the wrong reason.
+  if (spawnSync('/usr/bin/python3', ['-c', 'import flask, gunicorn, pytest']).status !== 0) {
+    throw new Error(
+      '/usr/bin/python3 cannot import flask, gunicorn and pytest, which this tier needs: apt-get install python3-flask gunicorn python3-pytest',
+    );
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'build-context-'));
   try {
     for (const file of files) {

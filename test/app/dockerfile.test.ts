@@ -105,20 +105,51 @@ test('has a .dockerignore that keeps local state out of the build context', () =
   expect(ignore).toMatch(/__pycache__/);
 });
 
+/**
+ * '' when every place names the same port; otherwise one line that names each file and what it says, so that a
+ * mismatch reads as more than "Expected: 8080 / Received: 9000".
+ */
+function portDisagreement(places: Record<string, string>): string {
+  if (new Set(Object.values(places)).size <= 1) return '';
+  const said = Object.entries(places).map(([place, value]) => `${place} says ${value}`);
+  return `the port differs: ${said.join('; ')}. Make them agree (docs/fork-guide.md, recipe 2 "Change the port")`;
+}
+
+test('fails when the configuration and the Dockerfile disagree on the port, naming both files', () => {
+  expect(portDisagreement({ 'app/Dockerfile EXPOSE': '8080', 'lib/config/environments.ts dev.containerPort': '8080' })).toBe('');
+  expect(portDisagreement({ 'app/Dockerfile EXPOSE': '8080', 'lib/config/environments.ts dev.containerPort': '9000' })).toBe(
+    'the port differs: app/Dockerfile EXPOSE says 8080; lib/config/environments.ts dev.containerPort says 9000. ' +
+      'Make them agree (docs/fork-guide.md, recipe 2 "Change the port")',
+  );
+});
+
 describe('the image, the gunicorn config and the task definition agree', () => {
-  const exposed = Number(keyword(release, 'EXPOSE')[0].getArgumentsContent());
-  const envPort = Number(/PORT=(\d+)/.exec(keyword(release, 'ENV').map((i) => i.getArgumentsContent()).join(' '))![1]);
+  const exposed = keyword(release, 'EXPOSE')[0].getArgumentsContent() ?? '';
+  const envPort = /PORT=(\d+)/.exec(keyword(release, 'ENV').map((i) => i.getArgumentsContent()).join(' '))?.[1] ?? '(none)';
 
   test('EXPOSE, the image PORT and gunicorn bind are the same port', () => {
-    expect(envPort).toBe(exposed);
-    expect(gunicornSetting('bind')).toBe(`0.0.0.0:${exposed}`);
+    const bind = gunicornSetting('bind');
+    expect(bind).toMatch(/^0\.0\.0\.0:\d+$/); // every interface of the container: the load balancer is outside it
+    expect(
+      portDisagreement({
+        'app/Dockerfile EXPOSE': exposed,
+        'app/Dockerfile ENV PORT': envPort,
+        "app/gunicorn.conf.py's default bind": bind.split(':')[1],
+      }),
+    ).toBe('');
   });
 
   test.each(Object.keys(environments))('%s task definition uses that port', (env) => {
     const container = Object.values<any>(synthesized(env).template('service').findResources('AWS::ECS::TaskDefinition'))[0]
       .Properties.ContainerDefinitions[0];
-    expect(container.PortMappings[0].ContainerPort).toBe(exposed);
-    expect(container.Environment).toContainEqual({ Name: 'PORT', Value: String(exposed) });
+    const configured = `lib/config/environments.ts ${env}.containerPort (the synthesized task definition's`;
+    expect(
+      portDisagreement({
+        'app/Dockerfile EXPOSE': exposed,
+        [`${configured} port mapping)`]: String(container.PortMappings[0].ContainerPort),
+        [`${configured} PORT variable)`]: container.Environment.find((e: any) => e.Name === 'PORT')?.Value ?? '(none)',
+      }),
+    ).toBe('');
     expect(container.Environment).toContainEqual({ Name: 'GUNICORN_WORKERS', Value: String(environments[env].gunicornWorkers) });
     expect(container.Environment.map((e: any) => e.Name)).not.toContain('APP_TEST_ROUTES');
   });

@@ -26,13 +26,22 @@ path="${BENCH_PATH:-/health}"
 test_routes=0
 if [[ "$path" == /_test/* ]]; then test_routes=1; fi
 stop_limit=10
-mkdir -p "$out_dir"
 
+# Prerequisites, all reported at once with their install commands, before anything runs. Linux only (unshare, cgroups).
+missing=()
 for tool in wrk unshare jq bc curl; do
-  command -v "$tool" >/dev/null || { echo "app-bench: $tool is required (apt-get install wrk util-linux jq bc curl)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || missing+=("$tool is required (apt-get install wrk util-linux jq bc curl)")
 done
 py="${PYTHON:-/usr/bin/python3}"
-"$py" -c 'import flask, gunicorn' 2>/dev/null || { echo "app-bench: $py lacks flask/gunicorn; set PYTHON" >&2; exit 1; }
+"$py" -c 'import flask, gunicorn' 2>/dev/null ||
+  missing+=("$py lacks flask/gunicorn (apt-get install python3-flask gunicorn), or set PYTHON to an interpreter that has them")
+# Each server runs as PID 1 of its own PID namespace, which only root may create, under a cgroup CPU quota.
+((EUID == 0)) || missing+=("needs root, for unshare --pid and the cgroup CPU quota: run it as root (sudo)")
+if ((${#missing[@]})); then
+  printf 'app-bench: %s\n' "${missing[@]}" >&2
+  exit 1
+fi
+mkdir -p "$out_dir"
 
 # "envName cpuUnits workers threads" per configured environment. Threads default to the app's own default (4).
 app_threads="$(sed -n 's/^threads = _count("GUNICORN_THREADS", \([0-9]*\).*/\1/p' "$root/app/gunicorn.conf.py")"

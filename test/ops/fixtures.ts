@@ -87,7 +87,12 @@ export function ecsService(mocks: ReturnType<typeof mockedClients>['mocks'], dig
   });
   mocks.ecs.on(DescribeTaskDefinitionCommand).resolves({
     taskDefinition: {
-      containerDefinitions: [{ name: 'app', image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/images:${TAG}` }],
+      containerDefinitions: [
+        {
+          name: 'app',
+          image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/fargate-app-dev-registry-imagesrepository2d0f5b9c-x7k2m9q4w1zd:${TAG}`,
+        },
+      ],
     },
   });
   // Two pages of task ARNs, to exercise pagination.

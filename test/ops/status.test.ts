@@ -19,7 +19,10 @@ const healthy = (async () => ({ status: 200 })) as unknown as typeof fetch;
 
 function deployedEnvironment(mocks: ReturnType<typeof mockedClients>['mocks'], digests = [DIGEST, DIGEST]) {
   const stack = serviceStack(TAG);
-  stack.Outputs.push({ OutputKey: 'RepositoryUri', OutputValue: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/images' });
+  stack.Outputs.push({
+    OutputKey: 'RepositoryUri',
+    OutputValue: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/fargate-app-dev-registry-imagesrepository2d0f5b9c-x7k2m9q4w1zd',
+  });
   mocks.cloudformation
     .on(DescribeStacksCommand, { StackName: 'fargate-app-dev-service' })
     .resolves({ Stacks: [stack as any] })

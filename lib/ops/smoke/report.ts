@@ -9,7 +9,7 @@ export function duration(seconds: number): string {
   return m > 0 ? `${m}m ${String(s).padStart(2, '0')}s` : `${s}s`;
 }
 
-/** The measured push-to-live next to the README's model. */
+/** The measured push-to-live next to the model in docs/cost-and-speed.md. */
 export function modelComparison(seconds: number, model = PUSH_TO_LIVE_MODEL_MINUTES): string {
   const minutes = seconds / 60;
   const verdict =
