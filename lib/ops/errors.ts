@@ -41,13 +41,15 @@ const firstLine = (error: unknown) => String((error as ErrorShape)?.message ?? e
 
 /**
  * The short form of an error, for a report line: `AccessDeniedException: User … is not authorized …`. Node's system
- * errors are named by their code (`ECONNREFUSED`), since their name is only `Error`.
+ * errors are named by their code, since their name is only `Error`, unless the message says it already
+ * (`connect ECONNREFUSED 10.0.0.1:443`).
  */
 export function describeError(error: unknown): string {
   if (error instanceof OpsError) return error.message;
   const e = error as ErrorShape;
   const name = e?.name && e.name !== 'Error' ? e.name : (e?.code ?? e?.Code ?? '');
-  return `${name ? `${name}: ` : ''}${firstLine(error)}`;
+  const message = firstLine(error);
+  return name && !message.includes(name) ? `${name}: ${message}` : message;
 }
 
 /*
