@@ -29,25 +29,37 @@ export interface ServiceInfo {
   readonly pending: number;
   readonly deployments: DeploymentInfo[];
   readonly events: { at?: Date; message: string }[];
-  /** Image digests of the running tasks' app containers, with how many tasks run each. */
-  readonly runningDigests: Record<string, number>;
+  /** Image digests of the running tasks' app containers, with how many tasks run each; undefined when not readable. */
+  readonly runningDigests?: Record<string, number>;
 }
 
 const CONTAINER = 'app';
 
-/** The ECS service's rollout state, deployments (with their images), recent events and running digests. */
-export async function describeService(clients: Clients, cluster: string, service: string, eventCount = 5): Promise<ServiceInfo> {
+/** Reads one part of a report, or records why it could not (see `Reads` in status.ts). Default: rethrow. */
+export type PartReader = <T>(part: string, read: () => Promise<T>) => Promise<T | undefined>;
+
+const rethrow: PartReader = (_part, read) => read();
+
+/**
+ * The ECS service's rollout state, deployments (with their images), recent events and running digests. The
+ * deployments' images ('deployment images') and the running digests ('running tasks') are read through `readPart`,
+ * so that a caller can show the service without them when they cannot be read.
+ */
+export async function describeService(
+  clients: Clients,
+  cluster: string,
+  service: string,
+  { eventCount = 5, readPart = rethrow }: { eventCount?: number; readPart?: PartReader } = {},
+): Promise<ServiceInfo> {
   const { services } = await retrying(() => clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] })));
   const svc = services?.[0];
   if (!svc || svc.status === 'INACTIVE') {
     throw new OpsError(`ECS service ${service} was not found in cluster ${cluster}`, EXIT.NOT_DEPLOYED);
   }
-  const images = new Map<string, string | undefined>();
-  for (const arn of new Set((svc.deployments ?? []).map((d) => d.taskDefinition ?? ''))) {
-    if (!arn) continue;
-    const { taskDefinition } = await retrying(() => clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })));
-    images.set(arn, taskDefinition?.containerDefinitions?.find((c) => c.name === CONTAINER)?.image);
-  }
+  const [images, digests] = await Promise.all([
+    readPart('deployment images', () => deploymentImages(clients, svc.deployments ?? [])),
+    readPart('running tasks', () => runningDigests(clients, cluster, service)),
+  ]);
   return {
     cluster,
     service,
@@ -63,12 +75,26 @@ export async function describeService(clients: Clients, cluster: string, service
       desired: d.desiredCount ?? 0,
       pending: d.pendingCount ?? 0,
       taskDefinition: d.taskDefinition ?? '',
-      image: images.get(d.taskDefinition ?? ''),
+      image: images?.get(d.taskDefinition ?? ''),
       createdAt: d.createdAt,
     })),
     events: (svc.events ?? []).slice(0, eventCount).map((e) => ({ at: e.createdAt, message: e.message ?? '' })),
-    runningDigests: await runningDigests(clients, cluster, service),
+    runningDigests: digests,
   };
+}
+
+/** The app container's image of each deployment's task definition. */
+async function deploymentImages(
+  clients: Clients,
+  deployments: { taskDefinition?: string }[],
+): Promise<Map<string, string | undefined>> {
+  const images = new Map<string, string | undefined>();
+  for (const arn of new Set(deployments.map((d) => d.taskDefinition ?? ''))) {
+    if (!arn) continue;
+    const { taskDefinition } = await retrying(() => clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })));
+    images.set(arn, taskDefinition?.containerDefinitions?.find((c) => c.name === CONTAINER)?.image);
+  }
+  return images;
 }
 
 /** Counts the running tasks of a service by the image digest of their app container (every page of tasks). */

@@ -1,11 +1,23 @@
 import { type EnvironmentConfig, stackNames } from '../config';
 import type { Clients } from './clients';
-import { EXIT, OpsError } from './errors';
+import { EXIT, OpsError, describeError } from './errors';
 import { probeHealth } from './health';
 import { findImage, type ImageInfo, repositoryNameOf } from './images';
 import { type ExecutionInfo, recentExecutions } from './pipeline';
-import { describeService, primary, type ServiceInfo } from './service';
-import { findStack } from './stack';
+import { describeService, type PartReader, primary, type ServiceInfo } from './service';
+import { findStack, type StackInfo } from './stack';
+
+/** The parts of a report that are read separately, in the order they are shown. */
+export const PARTS = [
+  'registry stack',
+  'pipeline stack',
+  'image',
+  'service',
+  'deployment images',
+  'running tasks',
+  'pipeline runs',
+] as const;
+export type Part = (typeof PARTS)[number];
 
 export interface StatusReport {
   readonly env: string;
@@ -15,24 +27,57 @@ export interface StatusReport {
   readonly imageTag?: string;
   readonly image?: ImageInfo;
   readonly service?: ServiceInfo;
-  readonly executions: ExecutionInfo[];
+  /** Undefined when the pipeline runs are not readable. */
+  readonly executions?: ExecutionInfo[];
   readonly url?: string;
   readonly health?: { status: number | string; ok: boolean };
+  /** Each part that could not be read, with the reason (`AccessDeniedException: …`), in the order of PARTS. */
+  readonly unreadable: { part: Part; reason: string }[];
 }
 
 export interface StatusOptions {
   readonly account: string;
   readonly region: string;
   readonly fetch?: typeof fetch;
+  /**
+   * Parts whose read failing fails the whole report (`--watch` needs 'service'). The Service stack is always
+   * essential: it holds the image tag, and the names of everything else.
+   * @default - none: every part that cannot be read is marked, and the rest is shown
+   */
+  readonly essential?: readonly Part[];
 }
 
-/** Everything `npm run status` shows about one environment. Throws NOT_DEPLOYED when the Service stack is missing. */
+/** Reads parts, recording each one that fails instead of failing the report (unless the part is essential). */
+class Reads {
+  readonly unreadable = new Map<Part, string>();
+  constructor(private readonly essential: readonly Part[]) {}
+
+  readonly read = async <T>(part: Part, read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (error) {
+      if (this.essential.includes(part)) throw error;
+      this.unreadable.set(part, describeError(error));
+      return undefined;
+    }
+  };
+
+  list(): { part: Part; reason: string }[] {
+    return PARTS.filter((p) => this.unreadable.has(p)).map((part) => ({ part, reason: this.unreadable.get(part)! }));
+  }
+}
+
+/**
+ * Everything `npm run status` shows about one environment, as much of it as can be read. Throws when the Service
+ * stack cannot be read (NOT_DEPLOYED when it does not exist), or when an essential part cannot.
+ */
 export async function gatherStatus(clients: Clients, config: EnvironmentConfig, options: StatusOptions): Promise<StatusReport> {
   const names = stackNames(config);
+  const reads = new Reads(options.essential ?? []);
   const [registry, service, pipeline] = await Promise.all([
-    findStack(clients, names.registry),
+    reads.read('registry stack', () => findStack(clients, names.registry)),
     findStack(clients, names.service),
-    findStack(clients, names.pipeline),
+    reads.read('pipeline stack', () => findStack(clients, names.pipeline)),
   ]);
   if (!service) {
     throw new OpsError(
@@ -40,22 +85,36 @@ export async function gatherStatus(clients: Clients, config: EnvironmentConfig, 
       EXIT.NOT_DEPLOYED,
     );
   }
+  const stackStatus = (part: Part, info?: StackInfo) =>
+    reads.unreadable.has(part) ? 'NOT READABLE' : (info?.status ?? 'NOT_DEPLOYED');
   const stacks = [
-    { name: names.registry, info: registry },
-    { name: names.service, info: service },
-    { name: names.pipeline, info: pipeline },
-  ].map(({ name, info }) => ({ name, status: info?.status ?? 'NOT_DEPLOYED', lastUpdated: info?.lastUpdated }));
+    { name: names.registry, status: stackStatus('registry stack', registry), lastUpdated: registry?.lastUpdated },
+    { name: names.service, status: service.status, lastUpdated: service.lastUpdated },
+    { name: names.pipeline, status: stackStatus('pipeline stack', pipeline), lastUpdated: pipeline?.lastUpdated },
+  ];
 
   const imageTag = service.parameters.ImageTag;
   const repositoryUri = service.outputs.RepositoryUri;
   const fetchFn = options.fetch ?? fetch;
   const url = service.outputs.ServiceUrl;
+  const pipelineName = pipeline?.outputs.PipelineName;
   const [image, serviceInfo, executions, health] = await Promise.all([
-    imageTag && repositoryUri ? findImage(clients, repositoryNameOf(repositoryUri), imageTag) : Promise.resolve(undefined),
-    describeService(clients, service.outputs.ClusterName, service.outputs.ServiceName),
-    pipeline?.outputs.PipelineName ? recentExecutions(clients, pipeline.outputs.PipelineName) : Promise.resolve([]),
-    url ? probeHealth(fetchFn, `${url}${config.healthCheckPath}`) : Promise.resolve(undefined),
+    imageTag && repositoryUri
+      ? reads.read('image', () => findImage(clients, repositoryNameOf(repositoryUri), imageTag))
+      : undefined,
+    reads.read('service', () =>
+      describeService(clients, service.outputs.ClusterName, service.outputs.ServiceName, { readPart: reads.read as PartReader }),
+    ),
+    reads.unreadable.has('pipeline stack')
+      ? undefined
+      : pipelineName
+        ? reads.read('pipeline runs', () => recentExecutions(clients, pipelineName))
+        : [],
+    url ? probeHealth(fetchFn, `${url}${config.healthCheckPath}`) : undefined,
   ]);
+  if (reads.unreadable.has('pipeline stack')) {
+    reads.unreadable.set('pipeline runs', `the pipeline's name comes from stack ${names.pipeline}, which is not readable`);
+  }
   return {
     env: config.envName,
     account: options.account,
@@ -67,6 +126,7 @@ export async function gatherStatus(clients: Clients, config: EnvironmentConfig, 
     executions,
     url,
     health,
+    unreadable: reads.list(),
   };
 }
 
@@ -87,6 +147,12 @@ function table(rows: string[][], indent = '  '): string {
   return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
 }
 
+/** `  <part>: not readable: <reason>` for a part that could not be read, else nothing. */
+function notReadable(r: StatusReport, part: Part, label: string = part): string[] {
+  const entry = r.unreadable.find((u) => u.part === part);
+  return entry ? [`  ${label}: not readable: ${entry.reason}`] : [];
+}
+
 /** The human-readable report. */
 export function renderStatus(r: StatusReport): string {
   const out: string[] = [];
@@ -94,12 +160,16 @@ export function renderStatus(r: StatusReport): string {
   out.push(
     'Stacks',
     table([['STACK', 'STATUS', 'UPDATED'], ...r.stacks.map((s) => [s.name, s.status, when(s.lastUpdated)])]),
+    ...notReadable(r, 'registry stack', r.stacks[0].name),
+    ...notReadable(r, 'pipeline stack', r.stacks[2].name),
     '',
   );
 
   out.push('Image');
   if (!r.imageTag || r.imageTag === 'no-image') {
     out.push('  no image deployed yet: the first pipeline run ships one');
+  } else if (r.unreadable.some((u) => u.part === 'image')) {
+    out.push(`  tag ${r.imageTag}`, ...notReadable(r, 'image', 'digest, scan'));
   } else if (!r.image) {
     out.push(`  tag ${r.imageTag}: not found in ECR`);
   } else {
@@ -125,18 +195,24 @@ export function renderStatus(r: StatusReport): string {
         ['DEPLOYMENT', 'ROLLOUT', 'RUNNING', 'IMAGE'],
         ...s.deployments.map((d) => [d.status, d.rolloutState || '-', `${d.running}/${d.desired}`, d.image ?? d.taskDefinition]),
       ]),
+      ...notReadable(r, 'deployment images'),
     );
-    const digests = Object.entries(s.runningDigests);
+    const digests = Object.entries(s.runningDigests ?? {});
     if (digests.length) out.push(`  running digests: ${digests.map(([d, n]) => `${n} × ${short(d, 19)}`).join(', ')}`);
+    out.push(...notReadable(r, 'running tasks', 'running digests'));
     if (s.events.length) {
       out.push('  recent events:');
       for (const e of s.events) out.push(`    ${when(e.at)}  ${e.message}`);
     }
     out.push('');
+  } else if (r.unreadable.some((u) => u.part === 'service')) {
+    out.push('Service', ...notReadable(r, 'service', 'ECS service'), '');
   }
 
   out.push('Pipeline');
-  if (r.executions.length === 0) {
+  if (!r.executions) {
+    out.push(...notReadable(r, 'pipeline runs'));
+  } else if (r.executions.length === 0) {
     out.push('  no executions');
   } else {
     out.push(

@@ -1,16 +1,25 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { ListActionExecutionsCommand, ListPipelineExecutionsCommand } from '@aws-sdk/client-codepipeline';
+import { CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CodePipelineServiceException,
+  ListActionExecutionsCommand,
+  ListPipelineExecutionsCommand,
+} from '@aws-sdk/client-codepipeline';
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
-import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import {
+  AccessDeniedException,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListTasksCommand,
+} from '@aws-sdk/client-ecs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { DEV } from '../config-fixtures';
 import { checkAccount } from '../../lib/ops/clients';
 import { EXIT, OpsError, explain } from '../../lib/ops/errors';
 import { RETRY } from '../../lib/ops/retry';
 import { gatherStatus, progressLine, renderStatus, rolloutState } from '../../lib/ops/status';
-import { DIGEST, OLD_DIGEST, TAG, ecsService, mockedClients, serviceStack } from './fixtures';
+import { CLUSTER, DIGEST, OLD_DIGEST, SERVICE, TAG, ecsService, mockedClients, serviceStack } from './fixtures';
 
 RETRY.baseDelayMs = 1;
 // A fixed configuration, so that a fork's renames and settings do not change these expectations.
@@ -242,14 +251,176 @@ describe('errors', () => {
     expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(3);
   });
 
-  test('reports throttling that outlasts the retries with its own exit code', async () => {
+  test('fails with THROTTLED when reading the Service stack is throttled past the retries', async () => {
     const { mocks, clients } = mockedClients();
     deployedEnvironment(mocks);
-    mocks.ecs.on(DescribeServicesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    mocks.cloudformation
+      .on(DescribeStacksCommand, { StackName: 'fargate-app-dev-service' })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     const error = await gatherStatus(clients, dev, { account: '1', region: 'eu-west-1', fetch: healthy }).catch((e) =>
       explain(e, 'dev'),
     );
     expect((error as OpsError).exitCode).toBe(EXIT.THROTTLED);
+    expect(mocks.cloudformation.commandCalls(DescribeStacksCommand, { StackName: 'fargate-app-dev-service' })).toHaveLength(
+      RETRY.attempts,
+    );
+  });
+
+  test('marks the ECS service not readable when its reads stay throttled past the retries', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    mocks.ecs.on(DescribeServicesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const report = await gatherStatus(clients, dev, { account: '1', region: 'eu-west-1', fetch: healthy });
+    expect(report.unreadable).toEqual([{ part: 'service', reason: 'ThrottlingException: Rate exceeded' }]);
     expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(RETRY.attempts);
+  });
+});
+
+describe('partial reports', () => {
+  const options = { account: '123456789012', region: 'eu-west-1', fetch: healthy };
+  // How AWS words an implicit deny; the SDK surfaces an error code its model does not list as a <Service>ServiceException
+  // named after the code (CodePipeline, ECR and CloudFormation model no AccessDenied error; ECS does).
+  const denied = (action: string, resource: string) =>
+    `User: arn:aws:sts::123456789012:assumed-role/ReadOnly/me is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`;
+  const PIPELINE_ARN = 'arn:aws:codepipeline:eu-west-1:123456789012:fargate-app-dev-pipeline-Pipeline';
+
+  test('shows everything else when the pipeline runs are denied, and says why they are missing', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    mocks.codepipeline.on(ListPipelineExecutionsCommand).rejects(
+      new CodePipelineServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: denied('codepipeline:ListPipelineExecutions', PIPELINE_ARN),
+      }),
+    );
+    const report = await gatherStatus(clients, dev, options);
+    const reason = `AccessDeniedException: ${denied('codepipeline:ListPipelineExecutions', PIPELINE_ARN)}`;
+    expect(report.unreadable).toEqual([{ part: 'pipeline runs', reason }]);
+    expect(report.executions).toBeUndefined();
+    const full = fs.readFileSync(path.join(__dirname, 'status-sample.txt'), 'utf8');
+    const pipeline = /Pipeline\n {2}STARTED.*\n.*\n/;
+    expect(full).toMatch(pipeline);
+    // Exactly the full report, but for the pipeline runs.
+    expect(`${renderStatus(report)}\n`).toBe(full.replace(pipeline, `Pipeline\n  pipeline runs: not readable: ${reason}\n`));
+  });
+
+  test('shows the stacks, the image and the pipeline when the ECS service is denied', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    const message = denied('ecs:DescribeServices', `arn:aws:ecs:eu-west-1:123456789012:service/${CLUSTER}/${SERVICE}`);
+    mocks.ecs.on(DescribeServicesCommand).rejects(new AccessDeniedException({ $metadata: { httpStatusCode: 400 }, message }));
+    const report = await gatherStatus(clients, dev, options);
+    expect(report.unreadable).toEqual([{ part: 'service', reason: `AccessDeniedException: ${message}` }]);
+    const text = renderStatus(report);
+    expect(text).toContain(`\nService\n  ECS service: not readable: AccessDeniedException: ${message}\n\nPipeline\n  STARTED`);
+    expect(text).toContain(`  digest  ${DIGEST}`);
+    expect(text).toMatch(/health 200 ok$/);
+  });
+
+  test('shows the service without its running digests when the tasks cannot be listed', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    const message = denied('ecs:ListTasks', `arn:aws:ecs:eu-west-1:123456789012:container-instance/${CLUSTER}/*`);
+    mocks.ecs.on(ListTasksCommand).rejects(new AccessDeniedException({ $metadata: { httpStatusCode: 400 }, message }));
+    const report = await gatherStatus(clients, dev, options);
+    expect(report.service?.running).toBe(2);
+    expect(report.service?.runningDigests).toBeUndefined();
+    expect(report.unreadable).toEqual([{ part: 'running tasks', reason: `AccessDeniedException: ${message}` }]);
+    expect(renderStatus(report)).toContain(
+      `  PRIMARY     COMPLETED  2/2      123456789012.dkr.ecr.eu-west-1.amazonaws.com/images:${TAG}\n  running digests: not readable: AccessDeniedException: ${message}\n  recent events:`,
+    );
+  });
+
+  test('shows the task definition instead of the image when task definitions cannot be read', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    mocks.ecs
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(new AccessDeniedException({ $metadata: { httpStatusCode: 400 }, message: 'denied' }));
+    const text = renderStatus(await gatherStatus(clients, dev, options));
+    expect(text).toContain(
+      '  PRIMARY     COMPLETED  2/2      arn:aws:ecs:eu-west-1:123456789012:task-definition/app:7\n  deployment images: not readable: AccessDeniedException: denied\n',
+    );
+  });
+
+  test('marks the image details when ECR cannot be reached, with the network error', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    // As @smithy/node-http-handler rejects: Node's own error from the request (see lib/ops/errors.ts).
+    mocks.ecr.on(DescribeImagesCommand).rejects(
+      Object.assign(new Error('getaddrinfo ENOTFOUND api.ecr.eu-west-1.amazonaws.com'), {
+        errno: -3008,
+        code: 'ENOTFOUND',
+        syscall: 'getaddrinfo',
+        hostname: 'api.ecr.eu-west-1.amazonaws.com',
+      }),
+    );
+    const report = await gatherStatus(clients, dev, options);
+    expect(renderStatus(report)).toContain(
+      `Image\n  tag     ${TAG}\n  digest, scan: not readable: getaddrinfo ENOTFOUND api.ecr.eu-west-1.amazonaws.com\n\nService`.replace(
+        'tag     ',
+        'tag ',
+      ),
+    );
+  });
+
+  test('marks a stack that cannot be read, and the pipeline runs that depend on it', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    const message = denied(
+      'cloudformation:DescribeStacks',
+      'arn:aws:cloudformation:eu-west-1:123456789012:stack/fargate-app-dev-pipeline/*',
+    );
+    mocks.cloudformation.on(DescribeStacksCommand, { StackName: 'fargate-app-dev-pipeline' }).rejects(
+      new CloudFormationServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message,
+      }),
+    );
+    const report = await gatherStatus(clients, dev, options);
+    expect(report.unreadable).toEqual([
+      { part: 'pipeline stack', reason: `AccessDenied: ${message}` },
+      { part: 'pipeline runs', reason: "the pipeline's name comes from stack fargate-app-dev-pipeline, which is not readable" },
+    ]);
+    expect(mocks.codepipeline.commandCalls(ListPipelineExecutionsCommand)).toHaveLength(0);
+    const text = renderStatus(report);
+    expect(text).toContain(
+      `  fargate-app-dev-pipeline  NOT READABLE     -\n  fargate-app-dev-pipeline: not readable: AccessDenied: ${message}\n`,
+    );
+    expect(text).toContain(
+      "Pipeline\n  pipeline runs: not readable: the pipeline's name comes from stack fargate-app-dev-pipeline, which is not readable\n",
+    );
+    // --json carries the same marks.
+    expect(JSON.parse(JSON.stringify(report)).unreadable).toHaveLength(2);
+  });
+
+  test('fails when the Service stack itself cannot be read: nothing essential is left', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    mocks.cloudformation.on(DescribeStacksCommand, { StackName: 'fargate-app-dev-service' }).rejects(
+      new CloudFormationServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'no',
+      }),
+    );
+    const error = await gatherStatus(clients, dev, options).catch((e) => explain(e, 'dev'));
+    expect(error).toEqual(
+      new OpsError("access denied: no. Use credentials for the account that hosts 'dev'", EXIT.NO_CREDENTIALS),
+    );
+  });
+
+  test('fails when an essential part cannot be read (--watch needs the ECS service)', async () => {
+    const { mocks, clients } = mockedClients();
+    deployedEnvironment(mocks);
+    mocks.ecs.on(DescribeServicesCommand).rejects(new AccessDeniedException({ $metadata: {}, message: 'denied' }));
+    await expect(gatherStatus(clients, dev, { ...options, essential: ['service'] })).rejects.toBeInstanceOf(
+      AccessDeniedException,
+    );
   });
 });
