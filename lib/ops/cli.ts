@@ -113,7 +113,7 @@ export function describeFailure(error: unknown, envName: string): OpsError {
  */
 function prepareProcess(): void {
   process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
-  // The SDK's notice that its 2027 releases need Node 22 is for maintainers (see the README), not for every command.
+  // The SDK's notice that its 2027 releases need Node 22 is for maintainers (see docs/operations.md), not for every command.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 

@@ -5,11 +5,11 @@ import * as os from 'node:os';
 import { AccessDeniedException, DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { CredentialsProviderError } from '@smithy/core/config';
-import { environments } from '../../lib/config';
+import { DEV } from '../config-fixtures';
 import { createClients } from '../../lib/ops/clients';
 import { EXIT, OpsError, describeError, explain } from '../../lib/ops/errors';
 
-const dev = { ...environments.dev, envName: 'dev', region: 'eu-west-1', account: undefined };
+const dev = { ...DEV, region: 'eu-west-1', account: undefined };
 const ONE_LINE = /^[^\n]+$/;
 
 /** Runs `body` with these environment variables set (undefined: unset), then puts them back. */
