@@ -5,6 +5,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { environments, stackNames } from '../../lib/config';
+import { accessLogDelivery, findInMapsFor } from '../access-logs';
 import { CDK_CONTEXT, resolveConditions, synth, synthesized, type Synthesized } from '../helpers';
 import { rollingWaveSeconds } from '../rollout-model';
 import { VARIANTS } from '../templates/targets';
@@ -123,6 +124,15 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
   test('drops invalid headers', () => albAttribute('routing.http.drop_invalid_header_fields.enabled', 'true'));
 
   test('writes access logs', () => albAttribute('access_logs.s3.enabled', 'true'));
+
+  test('lets only the ELB log-delivery service principal write access logs, in any region, newer ones included', () => {
+    const template = service(env).toJSON();
+    expect(accessLogDelivery(template).map((st) => st.Principal)).toEqual([
+      { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+    ]);
+    // A region opened after this aws-cdk-lib release (test/constructs/load-balancer.test.ts checks it is unknown).
+    expect(findInMapsFor(template, 'xx-future-1')).toEqual([]);
+  });
 
   test('keeps the idle timeout below gunicorn keep-alive (60 s against 65 s)', () =>
     albAttribute('idle_timeout.timeout_seconds', '60'));
