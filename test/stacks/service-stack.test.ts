@@ -271,6 +271,14 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
   });
 });
 
+/** An `Fn::Join` of strings and references as one string, each reference written `${Name}`. */
+function rendered(value: any): string {
+  if (typeof value === 'string') return value;
+  if (value?.Ref) return `\${${value.Ref}}`;
+  if (value?.['Fn::Join']) return value['Fn::Join'][1].map(rendered).join(value['Fn::Join'][0]);
+  throw new Error(`cannot render ${JSON.stringify(value)}`);
+}
+
 describe.each(['dev', 'prod'])('%s alarm delivery', (env) => {
   /** Every SNS topic an alarm notifies, with the alarms that notify it. */
   function alarmTopics(): Map<string, string[]> {
@@ -292,8 +300,27 @@ describe.each(['dev', 'prod'])('%s alarm delivery', (env) => {
         (st: any) => st.Effect === 'Allow' && st.Principal?.Service === 'cloudwatch.amazonaws.com',
       );
       expect(allow).toMatchObject({ Action: 'sns:Publish', Resource: { Ref: topic } });
-      expect(allow.Condition.ArnEquals['aws:SourceArn'].map((a: any) => a['Fn::GetAtt'][0]).sort()).toEqual(alarms.sort());
+      const alarmResources = service(env).findResources('AWS::CloudWatch::Alarm');
+      const arnOf = (id: string) =>
+        `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${alarmResources[id].Properties.AlarmName}`;
+      expect(allow.Condition.ArnEquals['aws:SourceArn'].map(rendered).sort()).toEqual(alarms.map(arnOf).sort());
       expect(allow.Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    }
+  });
+
+  // An alarm created before its topic's policy can fire (an OK action right after creation) into a topic that does not
+  // yet let CloudWatch publish, and that notification is lost.
+  test("creates every alarm that notifies a topic after that topic's policy", () => {
+    const policies = service(env).findResources('AWS::SNS::TopicPolicy');
+    const alarms = service(env).findResources('AWS::CloudWatch::Alarm');
+    for (const [topic, ids] of alarmTopics()) {
+      const policy = Object.keys(policies).find((p) => policies[p].Properties.Topics.some((t: any) => t.Ref === topic));
+      expect(policy).toBeDefined();
+      for (const id of ids)
+        expect({ alarm: id, dependsOn: alarms[id].DependsOn ?? [] }).toEqual({
+          alarm: id,
+          dependsOn: expect.arrayContaining([policy]),
+        });
     }
   });
 
