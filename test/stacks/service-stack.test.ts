@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -68,6 +70,21 @@ describe.each(['dev', 'prod'])('%s service stack', (env) => {
       ],
       Volumes: [{ Name: 'tmp' }],
     });
+  });
+
+  // ECS copies the image's content at a VOLUME path into a task volume mounted at that same path; any other empty bind
+  // mount is root-owned 0755, which the app's user (10001) cannot write: see the comment in web-service.ts.
+  test("mounts each task volume where the image declares a VOLUME, so the app's user can write it", () => {
+    const dockerfile = fs.readFileSync(path.join(__dirname, '..', '..', 'app', 'Dockerfile'), 'utf8');
+    const release = dockerfile.slice(dockerfile.search(/^FROM .* AS release$/m));
+    const declared = [...release.matchAll(/^VOLUME\s+(\[.*\])\s*$/gm)].flatMap((m) => JSON.parse(m[1]) as string[]);
+    expect(release).toMatch(/^RUN chmod 1777 \/tmp$/m);
+    const taskDefinition = firstOf(service(env), 'AWS::ECS::TaskDefinition');
+    const mounts = taskDefinition.ContainerDefinitions.flatMap((c: any) => c.MountPoints ?? []);
+    expect(mounts.map((m: any) => m.ContainerPath)).toEqual(['/tmp']);
+    for (const mount of mounts) expect(declared).toContain(mount.ContainerPath);
+    expect(taskDefinition.Volumes).toEqual(mounts.map((m: any) => ({ Name: m.SourceVolume })));
+    expect(taskDefinition.ContainerDefinitions.every((c: any) => c.ReadonlyRootFilesystem === true)).toBe(true);
   });
 
   test('gives every log group an explicit retention', () => {
