@@ -88,17 +88,12 @@ export class DeliveryPipeline extends Construct {
       ],
       removalPolicy: cdk.RemovalPolicy.RETAIN,
     });
+    // Deletes, listings and lifecycle expiry call no KMS operation, so they leave no such record: the reason says so.
+    const accessRecord =
+      "Every object read and write calls KMS with this bucket's key (no Bucket Key), which CloudTrail records as a management event naming the object ARN; deletes and listings are not recorded";
     cdk.Validations.of(this.artifactBucket).acknowledge(
-      {
-        id: 'AwsSolutions-S1',
-        reason:
-          "Each object access calls KMS with this bucket's key (no Bucket Key), and CloudTrail records KMS calls as management events with the object ARN",
-      },
-      {
-        id: 'NIST.800.53.R5-S3BucketLoggingEnabled',
-        reason:
-          "Each object access calls KMS with this bucket's key (no Bucket Key), and CloudTrail records KMS calls as management events with the object ARN",
-      },
+      { id: 'AwsSolutions-S1', reason: accessRecord },
+      { id: 'NIST.800.53.R5-S3BucketLoggingEnabled', reason: accessRecord },
       {
         id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
         reason: 'Artifacts are rebuilt from source on demand and expire; replication adds cost, not recovery',

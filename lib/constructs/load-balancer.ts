@@ -6,7 +6,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { DomainConfig } from '../config';
 
@@ -159,48 +158,38 @@ export class LoadBalancer extends Construct {
   }
 
   /**
-   * Access logs for a stack with or without a region. aws-cdk-lib's `logAccessLogs` needs the region at synth, because
-   * regions older than August 2022 deliver logs from a regional ELB account and newer ones from a service principal.
-   * For an environment-agnostic stack the choice is made at deploy time instead, from a mapping of the known regions.
+   * Access logs, delivered by the ELB log-delivery service principal in every region, whether or not the stack has one.
+   *
+   * aws-cdk-lib's `logAccessLogs` grants a regional ELB account where its region table has one, needs a region at synth,
+   * and also grants `delivery.logs.amazonaws.com`, which ALB access logs do not use. ELB's documentation now gives the
+   * service-principal policy for every region: "Previously, for Regions available before August 2022, we required a
+   * policy that granted permissions to an ELB account that was specific to the Region. This legacy policy is still
+   * supported, but we recommend that you replace it with the newer policy above", and "Regions that are not in this list
+   * never supported the legacy bucket policy"
+   * (https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/enable-access-logs.html#attach-bucket-policy, and
+   * the same words for ALB connection logs, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-connection-logging.html;
+   * ALB access logs: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+   * So one statement, decided at synth, serves old regions, regions newer than this aws-cdk-lib release, and
+   * environment-agnostic stacks alike: no region mapping, no condition. The account ID in the resource path is what
+   * keeps other accounts' load balancers out, as the same page says. A wrong policy fails loudly: ELB writes a test file
+   * when logging is switched on and rejects the attribute change if it cannot (step 4 of the page above).
+   * The pages cited cover the `aws` and `aws-us-gov` partitions; China regions are not covered by them.
    */
   private enableAccessLogs(prefix: string): void {
-    const stack = cdk.Stack.of(this);
-    if (!cdk.Token.isUnresolved(stack.region)) {
-      this.loadBalancer.logAccessLogs(this.accessLogBucket, prefix);
-      return;
-    }
-    const accounts = RegionInfo.regionMap(FactName.ELBV2_ACCOUNT);
-    const mapping = new cdk.CfnMapping(this, 'ElbLogAccounts', {
-      mapping: Object.fromEntries(RegionInfo.regions.map((r) => [r.name, { account: accounts[r.name] ?? 'none' }])),
-    });
-    const elbAccount = mapping.findInMap(cdk.Aws.REGION, 'account');
-    const legacy = new cdk.CfnCondition(this, 'LegacyElbLogRegion', {
-      expression: cdk.Fn.conditionNot(cdk.Fn.conditionEquals(elbAccount, 'none')),
-    });
-    const principal = new (class extends iam.PrincipalBase {
-      public readonly policyFragment = new iam.PrincipalPolicyFragment({
-        AWS: [
-          cdk.Fn.conditionIf(legacy.logicalId, `arn:${cdk.Aws.PARTITION}:iam::${elbAccount}:root`, cdk.Aws.NO_VALUE).toString(),
-        ],
-        Service: [
-          cdk.Fn.conditionIf(legacy.logicalId, cdk.Aws.NO_VALUE, 'logdelivery.elasticloadbalancing.amazonaws.com').toString(),
-        ],
-      });
-      public dedupeString(): string | undefined {
-        return 'ElbLogDelivery';
-      }
-    })();
     this.accessLogBucket.addToResourcePolicy(
       new iam.PolicyStatement({
+        sid: 'ElbAccessLogDelivery',
         actions: ['s3:PutObject'],
-        principals: [principal],
-        resources: [this.accessLogBucket.arnForObjects(`${prefix}/AWSLogs/${cdk.Aws.ACCOUNT_ID}/*`)],
+        principals: [new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com')],
+        resources: [this.accessLogBucket.arnForObjects(`${prefix}/AWSLogs/${cdk.Stack.of(this).account}/*`)],
       }),
     );
     this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
     this.loadBalancer.setAttribute('access_logs.s3.bucket', this.accessLogBucket.bucketName);
     this.loadBalancer.setAttribute('access_logs.s3.prefix', prefix);
+    // ELB checks the bucket policy when logging is switched on, so the policy must exist first.
     const policy = this.accessLogBucket.policy?.node.defaultChild as cdk.CfnResource | undefined;
-    if (policy) (this.loadBalancer.node.defaultChild as cdk.CfnResource).addResourceDependency(policy);
+    if (!policy) throw new Error(`${this.node.path}: the access-log bucket has no policy`);
+    (this.loadBalancer.node.defaultChild as cdk.CfnResource).addResourceDependency(policy);
   }
 }

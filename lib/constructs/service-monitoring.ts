@@ -10,8 +10,17 @@ export interface ServiceMonitoringProps {
   readonly webService: WebService;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly topic: sns.ITopic;
-  /** Physical alarm names, known before the service exists so that it can roll back on them. */
-  readonly alarmNames: { readonly target5xx: string; readonly unhealthyTargets: string };
+  /**
+   * Physical alarm names. The deployment alarms' are known before the service exists, so that it can roll back on them;
+   * every alarm's is known before the alarms exist, so that the topic's policy can name their ARNs without waiting for them.
+   */
+  readonly alarmNames: {
+    readonly target5xx: string;
+    readonly unhealthyTargets: string;
+    readonly latencyP99: string;
+    readonly cpuHigh: string;
+    readonly memoryHigh: string;
+  };
 }
 
 /**
@@ -27,6 +36,11 @@ export class ServiceMonitoring extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm, each of which notifies the topic. */
   public readonly alarms: cloudwatch.Alarm[];
+  /**
+   * The ARNs of `alarms`, in the same order, built from their names: a policy that names them does not depend on the
+   * alarms, so the alarms can depend on it.
+   */
+  public readonly alarmArns: string[];
 
   constructor(scope: Construct, id: string, props: ServiceMonitoringProps) {
     super(scope, id);
@@ -56,6 +70,7 @@ export class ServiceMonitoring extends Construct {
     });
     const latency = alb.targetResponseTime({ period: minute, statistic: 'p99' });
     const latencyAlarm = new cloudwatch.Alarm(this, 'LatencyP99', {
+      alarmName: props.alarmNames.latencyP99,
       alarmDescription: 'p99 response time above 2 s for 5 minutes',
       metric: latency,
       threshold: 2,
@@ -65,12 +80,14 @@ export class ServiceMonitoring extends Construct {
     const cpu = service.metricCpuUtilization({ period: minute });
     const memory = service.metricMemoryUtilization({ period: minute });
     const cpuAlarm = new cloudwatch.Alarm(this, 'CpuHigh', {
+      alarmName: props.alarmNames.cpuHigh,
       alarmDescription: 'Service CPU above 90% for 5 minutes',
       metric: cpu,
       threshold: 90,
       evaluationPeriods: 5,
     });
     const memoryAlarm = new cloudwatch.Alarm(this, 'MemoryHigh', {
+      alarmName: props.alarmNames.memoryHigh,
       alarmDescription: 'Service memory above 90% for 5 minutes',
       metric: memory,
       threshold: 90,
@@ -78,6 +95,15 @@ export class ServiceMonitoring extends Construct {
     });
     const action = new actions.SnsAction(props.topic);
     this.alarms = [this.target5xxAlarm, this.unhealthyTargetsAlarm, latencyAlarm, cpuAlarm, memoryAlarm];
+    const names = props.alarmNames;
+    this.alarmArns = [names.target5xx, names.unhealthyTargets, names.latencyP99, names.cpuHigh, names.memoryHigh].map((name) =>
+      cdk.Stack.of(this).formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: name,
+        arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
     for (const alarm of this.alarms) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);

@@ -113,6 +113,11 @@ export class WebService extends Construct {
         cpuArchitecture: props.cpuArchitecture === 'ARM64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
+      // /tmp for a read-only root: a task volume mounted where the image declares `VOLUME ["/tmp"]` (app/Dockerfile).
+      // "If the absolute path that's specified in the VOLUME directive is the same as the containerPath that's specified
+      // in the task definition, the data in the VOLUME directive path is copied to the data volume", and otherwise "the
+      // volume permissions are set to 0755 and the owner as root" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html,
+      // "Considerations when using bind mounts"). The image's /tmp is 1777, so the app's user can write it on Fargate.
       volumes: [{ name: 'tmp' }],
     });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails the pipeline when the image's scan has findings at or above a severity threshold, and lists them. Fails closed:
-# an image whose findings are not known (scan failed, unsupported, not finished in time, not covered) never passes.
+# an image whose findings are not known (scan failed, unsupported, not finished in time, not covered) never passes, and
+# neither does one with a finding whose severity is not known (UNDEFINED, UNTRIAGED or none; see below).
 #
 # It reads the registry's scanning configuration and follows it:
 # - BASIC: ECR's own scan, which covers operating-system packages only (it says so in its output);
@@ -123,25 +124,35 @@ else
       package: ((.packageVulnerabilityDetails.vulnerablePackages // []) | map(.name) | join(","))})]}' <<<"$record")"
 fi
 
+# Findings without a rating block at every threshold, under both scanners. ECR's basic scan reports UNDEFINED and
+# Inspector UNTRIAGED for a vulnerability the vendor "has not assigned a severity yet"
+# (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageScanFinding.html,
+# https://docs.aws.amazon.com/inspector/v2/APIReference/API_Finding.html); a finding with no severity at all, or one
+# this script does not know, counts the same. Such a finding is a known vulnerability whose severity nobody has judged:
+# it may be CRITICAL, so passing it would let "unknown" through a gate that fails closed on every other unknown.
+# The way past one is a decision someone owns: upgrade or drop the package, or, under enhanced scanning, an Inspector
+# suppression rule for that CVE (suppressed findings are not ACTIVE, and the gate reads only ACTIVE ones).
 report="$(jq -r --arg threshold "$threshold" '
   ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"] as $order
   | ($order | index($threshold)) as $floor
   | .findings as $all
-  | ($all | map(. as $f | select(($order | index($f.severity)) != null and ($order | index($f.severity)) >= $floor))) as $blocking
-  | [$order | reverse | .[] | . as $s | select(($order | index($s)) >= $floor) | ($all | map(select(.severity == $s)) | length) as $n
-     | select($n > 0) | "\($s): \($n)"] as $summary
-  | "BLOCKING=\($blocking | length)",
+  | ($all | map(. as $f | select(($order | index($f.severity)) == null))) as $unrated
+  | ($all | map(. as $f | select(($order | index($f.severity)) != null and ($order | index($f.severity)) >= $floor))) as $rated
+  | [($order | reverse | .[] | . as $s | select(($order | index($s)) >= $floor) | ($rated | map(select(.severity == $s)) | length) as $n
+     | select($n > 0) | "\($s): \($n)"), (select($unrated | length > 0) | "no severity: \($unrated | length)")] as $summary
+  | "BLOCKING=\($rated + $unrated | length)",
     "SUMMARY=\($summary | join(", "))",
-    "UNTRIAGED=\($all | map(select(.severity == "UNTRIAGED")) | length)",
-    ($blocking[] | "FINDING=\(.severity)\t\(.id)\t\(.package)")
+    "UNRATED=\($unrated | length)",
+    ($rated[], $unrated[] | "FINDING=\(.severity // "none")\t\(.id)\t\(.package)")
 ' <<<"$findings")" || fail "could not parse the scan findings"
 
 blocking="$(sed -n 's/^BLOCKING=//p' <<<"$report")"
 summary="$(sed -n 's/^SUMMARY=//p' <<<"$report")"
-untriaged="$(sed -n 's/^UNTRIAGED=//p' <<<"$report")"
-((untriaged == 0)) || echo "scan-gate: $untriaged finding(s) have no severity yet (UNTRIAGED); they do not block, review them in Inspector"
+unrated="$(sed -n 's/^UNRATED=//p' <<<"$report")"
+((unrated == 0)) ||
+  echo "scan-gate: $unrated finding(s) have no severity yet (UNDEFINED, UNTRIAGED or none): an unrated vulnerability may be critical, so they block at every threshold" >&2
 if ((blocking > 0)); then
-  echo "Findings at or above $threshold:" >&2
+  echo "Findings at or above $threshold, or without a severity:" >&2
   sed -n 's/^FINDING=/  /p' <<<"$report" >&2
   fail "$blocking finding(s) at or above $threshold ($summary) in $IMAGE_DIGEST"
 fi

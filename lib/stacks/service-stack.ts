@@ -93,7 +93,13 @@ export class ServiceStack extends cdk.Stack {
     this.alarmTopic = new sns.Topic(this, 'Alarms', { masterKey: key, enforceSSL: true });
     if (config.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
 
-    const alarmNames = { target5xx: `${this.stackName}-target-5xx`, unhealthyTargets: `${this.stackName}-unhealthy-targets` };
+    const alarmNames = {
+      target5xx: `${this.stackName}-target-5xx`,
+      unhealthyTargets: `${this.stackName}-unhealthy-targets`,
+      latencyP99: `${this.stackName}-latency-p99`,
+      cpuHigh: `${this.stackName}-cpu-high`,
+      memoryHigh: `${this.stackName}-memory-high`,
+    };
     const web = new WebService(this, 'Web', {
       cluster: this.cluster,
       taskSubnets: network.taskSubnets,
@@ -146,11 +152,18 @@ export class ServiceStack extends cdk.Stack {
         actions: ['sns:Publish'],
         resources: [this.alarmTopic.topicArn],
         conditions: {
-          ArnEquals: { 'aws:SourceArn': monitoring.alarms.map((alarm) => alarm.alarmArn) },
+          ArnEquals: { 'aws:SourceArn': monitoring.alarmArns },
           StringEquals: { 'aws:SourceAccount': this.account },
         },
       }),
     );
+    // The alarms are created after that policy. An alarm acts as soon as it exists (its first OK is a notification), so
+    // otherwise its first notifications could meet the topic before the policy this stack writes and tests is in place;
+    // the pipeline's notification rule waits for its topic policy the same way (aws/aws-cdk#29484). The policy names
+    // the alarms by ARNs built from their names, so it does not depend on them in turn.
+    const topicPolicy = this.alarmTopic.node.tryFindChild('Policy');
+    if (!topicPolicy) throw new Error('ServiceStack: the alarm topic has no policy');
+    for (const alarm of monitoring.alarms) alarm.node.addDependency(topicPolicy);
 
     new cdk.CfnOutput(this, 'ServiceUrl', { description: 'Service URL', value: lb.url });
     new cdk.CfnOutput(this, 'RepositoryUri', {

@@ -198,6 +198,37 @@ describe('scan-gate.sh', () => {
     expect(r.reason).toBe(`scan-gate: 3 finding(s) at or above MEDIUM (HIGH: 1, MEDIUM: 2) in ${DIGEST}`);
   });
 
+  // An unrated finding is a known vulnerability whose severity nobody has assessed yet: it may be critical.
+  test.each(['CRITICAL', 'LOW'])(
+    'fails closed on a basic finding without a severity (UNDEFINED) at threshold %s',
+    (threshold) => {
+      const r = scan(threshold, {
+        imageScanFindings: {
+          findingSeverityCounts: { UNDEFINED: 1, LOW: 1 },
+          findings: [
+            { name: 'CVE-2026-0004', severity: 'UNDEFINED', attributes: [{ key: 'package_name', value: 'libc6' }] },
+            { name: 'CVE-2026-0005', severity: 'LOW', attributes: [{ key: 'package_name', value: 'zlib' }] },
+          ],
+        },
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('UNDEFINED\tCVE-2026-0004\tlibc6');
+      expect(r.stderr).toContain(
+        'scan-gate: 1 finding(s) have no severity yet (UNDEFINED, UNTRIAGED or none): an unrated vulnerability may be critical, so they block at every threshold',
+      );
+      const rated = threshold === 'LOW' ? 'LOW: 1, ' : '';
+      expect(r.reason).toBe(
+        `scan-gate: ${threshold === 'LOW' ? 2 : 1} finding(s) at or above ${threshold} (${rated}no severity: 1) in ${DIGEST}`,
+      );
+    },
+  );
+
+  test('fails closed on a finding that carries no severity field at all', () => {
+    const r = scan('CRITICAL', { imageScanFindings: { findings: [{ name: 'CVE-2026-0006', attributes: [] }] } });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(`scan-gate: 1 finding(s) at or above CRITICAL (no severity: 1) in ${DIGEST}`);
+  });
+
   test('reads enhanced (Inspector) findings too', () => {
     const r = scan('CRITICAL', {
       imageScanFindings: {
@@ -300,7 +331,7 @@ describe('scan-gate.sh', () => {
       expect(r.stdout).toContain(`scan-gate: no findings at or above HIGH in ${DIGEST}`);
     });
 
-    test("reads Inspector's findings for this digest, and fails on those over the threshold", () => {
+    test("reads Inspector's findings for this digest, and fails on those over the threshold or without a severity (UNTRIAGED)", () => {
       const r = gate({
         ...ENHANCED,
         STUB_INSPECTOR_FINDINGS: inspectorFindings({
@@ -324,10 +355,9 @@ describe('scan-gate.sh', () => {
       expect(list).toContain(`"ecrImageHash":[{"comparison":"EQUALS","value":"${DIGEST}"}]`);
       expect(list).toContain('"findingStatus":[{"comparison":"EQUALS","value":"ACTIVE"}]');
       expect(r.stderr).toContain('HIGH\tCVE-2026-1111\tgunicorn');
-      expect(r.stdout).toContain(
-        'scan-gate: 1 finding(s) have no severity yet (UNTRIAGED); they do not block, review them in Inspector',
-      );
-      expect(r.reason).toBe(`scan-gate: 1 finding(s) at or above HIGH (HIGH: 1) in ${DIGEST}`);
+      expect(r.stderr).toContain('UNTRIAGED\tCVE-2026-3333\t');
+      expect(r.stderr).not.toContain('CVE-2026-2222');
+      expect(r.reason).toBe(`scan-gate: 2 finding(s) at or above HIGH (HIGH: 1, no severity: 1) in ${DIGEST}`);
     });
 
     test('fails closed when Inspector does not scan the image', () => {

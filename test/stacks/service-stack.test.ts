@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -5,6 +7,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { DEFAULT_ENVIRONMENT, environments, stackNames } from '../../lib/config';
+import { accessLogDelivery, findInMapsFor } from '../access-logs';
 import { CDK_CONTEXT, resolveConditions, synth, synthesized, type Synthesized } from '../helpers';
 import { rollingWaveSeconds } from '../rollout-model';
 import { VARIANTS } from '../templates/targets';
@@ -69,6 +72,21 @@ describe.each(Object.keys(environments))('%s service stack', (env) => {
     });
   });
 
+  // ECS copies the image's content at a VOLUME path into a task volume mounted at that same path; any other empty bind
+  // mount is root-owned 0755, which the app's user (10001) cannot write: see the comment in web-service.ts.
+  test("mounts each task volume where the image declares a VOLUME, so the app's user can write it", () => {
+    const dockerfile = fs.readFileSync(path.join(__dirname, '..', '..', 'app', 'Dockerfile'), 'utf8');
+    const release = dockerfile.slice(dockerfile.search(/^FROM .* AS release$/m));
+    const declared = [...release.matchAll(/^VOLUME\s+(\[.*\])\s*$/gm)].flatMap((m) => JSON.parse(m[1]) as string[]);
+    expect(release).toMatch(/^RUN chmod 1777 \/tmp$/m);
+    const taskDefinition = firstOf(service(env), 'AWS::ECS::TaskDefinition');
+    const mounts = taskDefinition.ContainerDefinitions.flatMap((c: any) => c.MountPoints ?? []);
+    expect(mounts.map((m: any) => m.ContainerPath)).toEqual(['/tmp']);
+    for (const mount of mounts) expect(declared).toContain(mount.ContainerPath);
+    expect(taskDefinition.Volumes).toEqual(mounts.map((m: any) => ({ Name: m.SourceVolume })));
+    expect(taskDefinition.ContainerDefinitions.every((c: any) => c.ReadonlyRootFilesystem === true)).toBe(true);
+  });
+
   test('gives every log group an explicit retention', () => {
     for (const group of Object.values(service(env).findResources('AWS::Logs::LogGroup'))) {
       expect(group.Properties.RetentionInDays).toBe(c.logRetentionDays);
@@ -123,6 +141,15 @@ describe.each(Object.keys(environments))('%s service stack', (env) => {
   test('drops invalid headers', () => albAttribute('routing.http.drop_invalid_header_fields.enabled', 'true'));
 
   test('writes access logs', () => albAttribute('access_logs.s3.enabled', 'true'));
+
+  test('lets only the ELB log-delivery service principal write access logs, in any region, newer ones included', () => {
+    const template = service(env).toJSON();
+    expect(accessLogDelivery(template).map((st) => st.Principal)).toEqual([
+      { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+    ]);
+    // A region opened after this aws-cdk-lib release (test/constructs/load-balancer.test.ts checks it is unknown).
+    expect(findInMapsFor(template, 'xx-future-1')).toEqual([]);
+  });
 
   test('keeps the idle timeout below gunicorn keep-alive (60 s against 65 s)', () =>
     albAttribute('idle_timeout.timeout_seconds', '60'));
@@ -261,6 +288,14 @@ describe.each(Object.keys(environments))('%s service stack', (env) => {
   });
 });
 
+/** An `Fn::Join` of strings and references as one string, each reference written `${Name}`. */
+function rendered(value: any): string {
+  if (typeof value === 'string') return value;
+  if (value?.Ref) return `\${${value.Ref}}`;
+  if (value?.['Fn::Join']) return value['Fn::Join'][1].map(rendered).join(value['Fn::Join'][0]);
+  throw new Error(`cannot render ${JSON.stringify(value)}`);
+}
+
 describe.each(Object.keys(environments))('%s alarm delivery', (env) => {
   /** Every SNS topic an alarm notifies, with the alarms that notify it. */
   function alarmTopics(): Map<string, string[]> {
@@ -282,8 +317,27 @@ describe.each(Object.keys(environments))('%s alarm delivery', (env) => {
         (st: any) => st.Effect === 'Allow' && st.Principal?.Service === 'cloudwatch.amazonaws.com',
       );
       expect(allow).toMatchObject({ Action: 'sns:Publish', Resource: { Ref: topic } });
-      expect(allow.Condition.ArnEquals['aws:SourceArn'].map((a: any) => a['Fn::GetAtt'][0]).sort()).toEqual(alarms.sort());
+      const alarmResources = service(env).findResources('AWS::CloudWatch::Alarm');
+      const arnOf = (id: string) =>
+        `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${alarmResources[id].Properties.AlarmName}`;
+      expect(allow.Condition.ArnEquals['aws:SourceArn'].map(rendered).sort()).toEqual(alarms.map(arnOf).sort());
       expect(allow.Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    }
+  });
+
+  // An alarm created before its topic's policy can fire (an OK action right after creation) into a topic that does not
+  // yet let CloudWatch publish, and that notification is lost.
+  test("creates every alarm that notifies a topic after that topic's policy", () => {
+    const policies = service(env).findResources('AWS::SNS::TopicPolicy');
+    const alarms = service(env).findResources('AWS::CloudWatch::Alarm');
+    for (const [topic, ids] of alarmTopics()) {
+      const policy = Object.keys(policies).find((p) => policies[p].Properties.Topics.some((t: any) => t.Ref === topic));
+      expect(policy).toBeDefined();
+      for (const id of ids)
+        expect({ alarm: id, dependsOn: alarms[id].DependsOn ?? [] }).toEqual({
+          alarm: id,
+          dependsOn: expect.arrayContaining([policy]),
+        });
     }
   });
 
