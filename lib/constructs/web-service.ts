@@ -60,8 +60,6 @@ export interface WebServiceProps {
    * @default [443]
    */
   readonly egressTcpPorts?: readonly number[] | 'all';
-  /** Tasks the service starts with while it has no scaling history: only used for a stack created with an image. */
-  readonly desiredCount: number;
   readonly minCapacity: number;
   readonly maxCapacity: number;
   readonly cpuTargetPercent: number;

@@ -100,20 +100,14 @@ describe('validation', () => {
   });
 
   test('fails when minCapacity exceeds maxCapacity', () => {
-    expect(problemsOf(withDev({ minCapacity: 3, maxCapacity: 2, desiredCount: 2 }))).toContain(
+    expect(problemsOf(withDev({ minCapacity: 3, maxCapacity: 2 }))).toContain(
       'dev.minCapacity: 3 is not valid; it must not exceed maxCapacity (2)',
     );
   });
 
-  test('fails when desiredCount is outside the scaling range', () => {
-    expect(problemsOf(withDev({ desiredCount: 5 }))).toContain(
-      'dev.desiredCount: 5 is not valid; it must be between minCapacity (1) and maxCapacity (2)',
-    );
-  });
-
-  test('fails when desiredCount is not a whole number', () => {
-    expect(problemsOf(withDev({ desiredCount: 1.5 }))).toContain(
-      'dev.desiredCount: 1.5 is not valid; use a whole number from 1 to 1000',
+  test('fails when desiredCount, which was removed, is still set, and says why', () => {
+    expect(problemsOf(withDev({ desiredCount: 2 }))).toContain(
+      'dev.desiredCount: 2 is not valid; desiredCount was removed: once the service has an image, the template leaves the task count to autoscaling (between minCapacity and maxCapacity), and a deploy raises a service below minCapacity; delete it and set minCapacity',
     );
   });
 
@@ -165,7 +159,7 @@ describe('validation', () => {
 
   test('fails when the VPC CIDR is public address space', () => {
     expect(problemsOf(withDev({ vpcCidr: '8.8.0.0/16' }))).toContain(
-      "dev.vpcCidr: '8.8.0.0/16' is not valid; use a private IPv4 block from /16 to /24",
+      "dev.vpcCidr: '8.8.0.0/16' is not valid; use a private IPv4 block (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) from /16, such as '10.0.0.0/16'",
     );
   });
 
@@ -317,7 +311,7 @@ describe('validation', () => {
 
   test('fails when a variable overrides one the task definition sets', () => {
     expect(problemsOf(withDev({ environment: { PORT: '9000' } }))).toContain(
-      "dev.environment.PORT: 'PORT' is not valid; the task definition sets PORT, APP_VERSION, APP_NAME, GUNICORN_WORKERS, GUNICORN_THREADS, TRUSTED_PROXY_CIDRS, FORWARDED_ALLOW_IPS itself; use another name",
+      "dev.environment.PORT: 'PORT' is not valid; the task definition sets PORT, APP_VERSION, APP_NAME, HEALTH_CHECK_PATH, GUNICORN_WORKERS, GUNICORN_THREADS, TRUSTED_PROXY_CIDRS, FORWARDED_ALLOW_IPS itself; use another name",
     );
   });
 
