@@ -45,7 +45,10 @@ function int(min: number, max: number) {
 }
 
 /** One of `values` (strings or numbers). */
-function oneOf<const T extends readonly [string | number, ...(string | number)[]]>(values: T, error = `use one of ${values.join(', ')}`) {
+function oneOf<const T extends readonly [string | number, ...(string | number)[]]>(
+  values: T,
+  error = `use one of ${values.join(', ')}`,
+) {
   return withAllowed(z.literal(values, { error }), error);
 }
 
@@ -122,7 +125,8 @@ const SECRET_LIKE_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCE
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const JSON_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
 /** A complete secret ARN: Secrets Manager ends it in a hyphen and 6 random characters. */
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}$/;
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 function range(from: number, to: number, step: number): number[] {
@@ -187,15 +191,18 @@ export const domainSchema = z.strictObject({
 });
 
 const branch = doc(
-  matching(BRANCH, "use a git branch name such as 'main'").refine((b) => !b.startsWith('refs/'), {
-    error: (issue) =>
-      `give the branch name alone, '${String(issue.input).replace(/^refs\/(heads\/)?/, '')}': the trigger compares branch names, so a full ref never fires`,
-  }),
+  withAllowed(
+    matching(BRANCH, "use a git branch name such as 'main'").refine((b) => !b.startsWith('refs/'), {
+      error: (issue) =>
+        `use the branch name alone, '${String(issue.input).replace(/^refs\/(heads\/)?/, '')}': the pipeline's trigger matches branch names, so a full ref never fires`,
+    }),
+    "a git branch name such as 'main' (not a full ref such as 'refs/heads/main')",
+  ),
   { description: 'The branch whose pushes trigger the pipeline.' },
 );
 
 export const codeCommitSourceSchema = z.strictObject({
-  kind: doc(z.literal('codecommit'), { description: 'Where the pipeline gets the code.', allowed: "'codecommit' or 'connection'" }),
+  kind: doc(z.literal('codecommit'), { description: 'Which source.', allowed: 'one of codecommit, connection' }),
   branch,
 });
 
@@ -215,13 +222,13 @@ export const connectionSourceSchema = z.strictObject({
   repo: doc(matching(REPO_PART, 'use the repository name, without the owner or .git'), { description: 'Repository name.' }),
   filePaths: doc(
     withAllowed(
-      z
-        .array(z.string().min(1).max(255), { error: "use 1 to 8 non-empty glob patterns such as ['app/**']" })
-        .min(1)
-        .max(8),
+      z.array(z.string().min(1).max(255), { error: "use 1 to 8 non-empty glob patterns such as ['app/**']" }).min(1).max(8),
       "use 1 to 8 non-empty glob patterns such as ['app/**']",
     ).optional(),
-    { description: 'Only pushes that change one of these paths start the pipeline (V2 trigger file-path filter).', default: "['app/**']" },
+    {
+      description: 'Only pushes that change one of these paths start the pipeline (V2 trigger file-path filter).',
+      default: "['app/**']",
+    },
   ),
 });
 
@@ -242,7 +249,8 @@ export const pipelineSchema = z.strictObject({
 });
 
 /** The message of a record that is not an object; its keys' and values' own messages otherwise. */
-const notAnObject = (issue: { code: string }) => (issue.code === 'invalid_type' ? 'use an object of NAME: value pairs' : undefined);
+const notAnObject = (issue: { code: string }) =>
+  issue.code === 'invalid_type' ? 'use an object of NAME: value pairs' : undefined;
 
 const variableName = z
   .string()
@@ -255,19 +263,19 @@ const environmentVariables = z
   .record(variableName, z.string({ error: 'use a string value' }), { error: notAnObject })
   .superRefine(
     (variables, ctx) => {
-    if (typeof variables !== 'object' || variables === null) return;
-    for (const name of Object.keys(variables)) {
-      // A task definition's environment is readable by anyone who may describe it: secrets go through Secrets Manager.
-      if (SECRET_LIKE_NAME.test(name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          input: '<redacted>',
-          message: `'${name}' is named like a secret, and a literal value would be visible in the task definition; move it to secrets (${name}: '<secret name>')`,
-        });
+      if (typeof variables !== 'object' || variables === null) return;
+      for (const name of Object.keys(variables)) {
+        // A task definition's environment is readable by anyone who may describe it: secrets go through Secrets Manager.
+        if (SECRET_LIKE_NAME.test(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            input: '<redacted>',
+            message: `'${name}' is named like a secret, and a literal value would be visible in the task definition; move it to secrets (${name}: '<secret name>')`,
+          });
+        }
       }
-    }
-  },
+    },
     { when: () => true },
   );
 
@@ -279,14 +287,15 @@ const secretReferences = z.record(
 
 const environmentShape = {
   envName: doc(matching(ENV_NAME, 'use 2-16 lower-case letters and digits, starting with a letter'), {
-    description: "The environment's name, equal to its key in `environments`; used in stack names (`<appName>-<envName>-service`).",
+    description:
+      "The environment's name, equal to its key in `environments`; used in stack names (`<appName>-<envName>-service`).",
   }),
   production: doc(bool('use true for an environment that holds production data and traffic, else false'), {
     description:
       'This environment holds production data and traffic. Every protection follows this flag, never the name: repositories retained, termination and deletion protection, no Fargate Spot.',
   }),
   appName: doc(matching(APP_NAME, 'use 3-24 lower-case letters, digits and hyphens, starting with a letter'), {
-    description: "Application name: prefixes every stack name, and the app answers with it on `/` (`APP_NAME`).",
+    description: 'Application name: prefixes every stack name, and the app answers with it on `/` (`APP_NAME`).',
   }),
   account: doc(matching(ACCOUNT, 'use a 12-digit AWS account ID, or leave it unset').optional(), {
     description: 'AWS account ID.',
@@ -298,13 +307,17 @@ const environmentShape = {
   }),
 
   cpu: doc(oneOf(CPU_SIZES), { description: 'Fargate task CPU units (256 = 0.25 vCPU).' }),
-  memoryLimitMiB: doc(withAllowed(z.number({ error: 'use a Fargate memory size in MiB' }), 'a memory size Fargate pairs with `cpu`'), {
-    description: `Fargate task memory, in MiB. Fargate pairs ${Object.entries(FARGATE_MEMORY_BY_CPU)
-      .map(([cpu, memory]) => `cpu ${cpu} with ${memory[0]}–${memory[memory.length - 1]}`)
-      .join(', ')} (steps as Fargate allows).`,
-  }),
+  memoryLimitMiB: doc(
+    withAllowed(z.number({ error: 'use a Fargate memory size in MiB' }), 'a memory size Fargate pairs with `cpu`'),
+    {
+      description: `Fargate task memory, in MiB. Fargate pairs ${Object.entries(FARGATE_MEMORY_BY_CPU)
+        .map(([cpu, memory]) => `cpu ${cpu} with ${memory[0]}–${memory[memory.length - 1]}`)
+        .join(', ')} (steps as Fargate allows).`,
+    },
+  ),
   cpuArchitecture: doc(oneOf(['ARM64', 'X86_64']), {
-    description: 'CPU architecture of the task, of the CodeBuild image that builds for it, and of the image (Graviton by default).',
+    description:
+      'CPU architecture of the task, of the CodeBuild image that builds for it, and of the image (Graviton by default).',
   }),
   gunicornWorkers: doc(int(1, 32), {
     description: `gunicorn worker processes per task (Fargate's \`os.cpu_count()\` reports the host). Each process, the arbiter included, is budgeted ${MIB_PER_GUNICORN_PROCESS} MiB within ${MEMORY_SHARE_FOR_GUNICORN * 100}% of the task's memory.`,
@@ -323,7 +336,8 @@ const environmentShape = {
   }),
 
   containerPort: doc(int(1024, 65535), {
-    description: 'The port the app listens on: the task definition passes it as `PORT`; also the target group, health check and security group.',
+    description:
+      'The port the app listens on: the task definition passes it as `PORT`; also the target group, health check and security group.',
   }),
   healthCheckPath: doc(matching(HEALTH_PATH, "use an absolute URL path such as '/health'"), {
     description:
@@ -333,7 +347,9 @@ const environmentShape = {
   networkProfile: doc(oneOf(NETWORK_PROFILES), {
     description: `\`public\`: tasks in public subnets with public IPs, no NAT gateway. \`private\`: tasks in private subnets behind NAT.`,
   }),
-  natGateways: doc(int(0, 2), { description: 'NAT gateways: 0 for `public`; 1 (cheapest) or 2 (survives an AZ outage) for `private`.' }),
+  natGateways: doc(int(0, 2), {
+    description: 'NAT gateways: 0 for `public`; 1 (cheapest) or 2 (survives an AZ outage) for `private`.',
+  }),
   vpcCidr: doc(
     withAllowed(
       z.string({ error: VPC_CIDR_ALLOWED }).superRefine((value, ctx) => {
@@ -378,7 +394,8 @@ const environmentShape = {
   ),
 
   useFargateSpot: doc(bool(), {
-    description: "Run tasks on Fargate Spot (up to 70% cheaper, interrupted with two minutes' notice). Refused with `production`.",
+    description:
+      "Run tasks on Fargate Spot (up to 70% cheaper, interrupted with two minutes' notice). Refused with `production`.",
   }),
   deploymentStrategy: doc(oneOf(['ROLLING', 'BLUE_GREEN', 'CANARY', 'LINEAR']), {
     description: 'How new images roll out: `ROLLING`, or ECS-native `BLUE_GREEN`, `CANARY`, `LINEAR` (a second target group).',
@@ -402,8 +419,7 @@ const environmentShape = {
   secrets: doc(secretReferences.optional(), {
     description:
       'Secrets for the container: variable name → Secrets Manager secret. ECS injects them at task start; the execution role may read exactly these.',
-    allowed:
-      "secret name, `name:jsonKey`, or the complete ARN (another account's secret needs it), optionally `:jsonKey`",
+    allowed: "secret name, `name:jsonKey`, or the complete ARN (another account's secret needs it), optionally `:jsonKey`",
     default: 'none',
   }),
   alarmEmail: doc(matching(EMAIL, "use an email address such as 'ops@example.com', or leave it unset").optional(), {
@@ -427,7 +443,8 @@ interface Problem {
  */
 function crossFieldProblems(c: Record<string, unknown>): Problem[] {
   const problems: Problem[] = [];
-  const valid = <K extends keyof typeof environmentShape>(key: K): boolean => environmentShape[key].safeParse(c[key as string]).success;
+  const valid = <K extends keyof typeof environmentShape>(key: K): boolean =>
+    environmentShape[key].safeParse(c[key as string]).success;
   const add = (path: (string | number)[], message: string, input: unknown = path.reduce<any>((o, k) => o?.[k], c)) =>
     problems.push({ path, message, input });
 
@@ -436,7 +453,10 @@ function crossFieldProblems(c: Record<string, unknown>): Problem[] {
   const memoryOk = memories !== undefined && memories.includes(c.memoryLimitMiB as number);
   if (memories && !memoryOk) add(['memoryLimitMiB'], `with cpu ${c.cpu} use one of ${memories.join(', ')}`);
   if (!valid('cpu') && !MEMORY_SIZES.includes(c.memoryLimitMiB as number)) {
-    add(['memoryLimitMiB'], `use a memory size Fargate offers: ${MEMORY_SIZES[0]} to ${MEMORY_SIZES[MEMORY_SIZES.length - 1]} MiB`);
+    add(
+      ['memoryLimitMiB'],
+      `use a memory size Fargate offers: ${MEMORY_SIZES[0]} to ${MEMORY_SIZES[MEMORY_SIZES.length - 1]} MiB`,
+    );
   }
   if (memoryOk && valid('gunicornWorkers')) {
     const memory = c.memoryLimitMiB as number;

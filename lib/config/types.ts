@@ -5,20 +5,10 @@
  * `bin/` picks an environment by name; nothing under `lib/` reads context or environment variables.
  */
 import type { z } from 'zod';
-import type {
-  codeCommitSourceSchema,
-  connectionSourceSchema,
-  domainSchema,
-  environmentSchema,
-  pipelineSchema,
-} from './schema';
+import type { codeCommitSourceSchema, connectionSourceSchema, domainSchema, environmentSchema, pipelineSchema } from './schema';
 
 // Arrays stay as they are: constructs take them as plain arrays.
-type DeepReadonly<T> = T extends unknown[]
-  ? T
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
+type DeepReadonly<T> = T extends unknown[] ? T : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
 /** The configuration of one environment. Field documentation: `schema.ts`, or the configuration reference. */
 export type EnvironmentConfig = DeepReadonly<z.infer<typeof environmentSchema>>;

@@ -93,7 +93,8 @@ function linesOf(name: string, issues: readonly z.core.$ZodIssue[], value: unkno
     if (issue.code === 'invalid_key') {
       // A record's key: its own issue carries the message.
       const field = at(issue.path);
-      if (!lines.has(field)) lines.set(field, `${field}: ${show(issue.input)} is not valid; ${issue.issues[0]?.message ?? issue.message}`);
+      if (!lines.has(field))
+        lines.set(field, `${field}: ${show(issue.input)} is not valid; ${issue.issues[0]?.message ?? issue.message}`);
       continue;
     }
     const field = at(issue.path);
@@ -114,11 +115,18 @@ export function problemsOf(name: string, config: unknown): string[] {
   const result = environmentSchema.safeParse(config, { reportInput: true });
   const problems = result.success ? [] : linesOf(name, result.error.issues, config);
   const envName = (config as { envName?: unknown } | null)?.envName;
-  if (typeof config === 'object' && config !== null && envName !== name && !problems.some((p) => p.startsWith(`${name}.envName:`))) {
+  if (
+    typeof config === 'object' &&
+    config !== null &&
+    envName !== name &&
+    !problems.some((p) => p.startsWith(`${name}.envName:`))
+  ) {
     problems.unshift(`${name}.envName: ${show(envName)} is not valid; it must equal the environment's key '${name}'`);
   }
   if (!ENV_KEY.test(name)) {
-    problems.unshift(`${name}: '${name}' is not a valid environment name; use 2-16 lower-case letters and digits, starting with a letter`);
+    problems.unshift(
+      `${name}: '${name}' is not a valid environment name; use 2-16 lower-case letters and digits, starting with a letter`,
+    );
   }
   return problems;
 }
