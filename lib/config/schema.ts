@@ -535,7 +535,7 @@ function crossFieldProblems(c: Record<string, unknown>): Problem[] {
 }
 
 /** One environment's configuration. */
-export const environmentSchema = z.strictObject(environmentShape).superRefine(
+export const environmentSchema = z.strictObject(environmentShape, { error: 'use an object of fields' }).superRefine(
   (c, ctx) => {
     if (typeof c !== 'object' || c === null) return;
     for (const problem of crossFieldProblems(c as Record<string, unknown>)) ctx.addIssue({ code: 'custom', ...problem });

@@ -387,3 +387,125 @@ describe('validation', () => {
     expect(message.split('\n')).toHaveLength(3);
   });
 });
+
+describe('rules every fork meets', () => {
+  test.each([
+    ['public', '10.0.0.0/24', 23],
+    ['private', '10.0.0.0/21', 20],
+  ])("fails when the %s profile's subnets do not fit in %s", (profile, vpcCidr, longest) => {
+    const natGateways = profile === 'private' ? 1 : 0;
+    expect(problemsOf(withDev({ networkProfile: profile, natGateways, vpcCidr }))).toContain(
+      `dev.vpcCidr: '${vpcCidr}' is not valid; the '${profile}' profile creates `,
+    );
+    expect(problemsOf(withDev({ networkProfile: profile, natGateways, vpcCidr }))).toContain(
+      `which need a /${longest} or larger; use a prefix from /16 to /${longest}`,
+    );
+  });
+
+  test.each(['refs/heads/main', 'refs/main'])('fails when the branch is a full ref, %s, and gives the name to use', (branch) => {
+    expect(problemsOf(withPipeline({ source: { kind: 'codecommit', branch } }))).toBe(
+      `dev.pipeline.source.branch: '${branch}' is not valid; use the branch name alone, 'main': the pipeline's trigger matches branch names, so a full ref never fires`,
+    );
+  });
+
+  test('fails when a top-level key is misspelt, and suggests the right one', () => {
+    const message = problemsOf(withDev({ minCapacty: 3 }));
+    expect(message).toMatch(
+      /^dev\.minCapacty: 3 is not valid; 'minCapacty' is not a key of an environment; did you mean 'minCapacity'\? the keys are envName, production, appName, account, region, cpu, /,
+    );
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  test('fails when the desiredCout of the issue is set', () => {
+    expect(problemsOf(withDev({ desiredCout: 3 }))).toMatch(
+      /^dev\.desiredCout: 3 is not valid; 'desiredCout' is not a key of an environment; /,
+    );
+  });
+
+  test.each([
+    [
+      'domain',
+      withDev({
+        allowPlainHttp: undefined,
+        domain: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com', ttl: 60 },
+      }),
+    ],
+    ['pipeline', withPipeline({ requireAproval: true })],
+    ['pipeline.source', withPipeline({ source: { kind: 'codecommit', branch: 'main', owner: 'acme' } })],
+  ])('fails when %s has an unknown key', (parent, config) => {
+    expect(problemsOf(config)).toMatch(
+      new RegExp(`^dev\\.${parent.replace(/\./g, '\\.')}\\.\\w+: .* is not valid; '\\w+' is not a key of '${parent}'; `),
+    );
+  });
+
+  test('a codecommit source lists its own keys when given a connection key', () => {
+    expect(problemsOf(withPipeline({ source: { kind: 'codecommit', branch: 'main', owner: 'acme' } }))).toBe(
+      "dev.pipeline.source.owner: 'acme' is not valid; 'owner' is not a key of 'pipeline.source'; the keys are kind, branch",
+    );
+  });
+
+  test.each([
+    'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/db-AbC123',
+    'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/db-AbC123:password',
+  ])('accepts a complete Secrets Manager ARN in secrets: %s', (ref) => {
+    expect(() => validateConfig('dev', withDev({ secrets: { DATABASE_PASSWORD: ref } }))).not.toThrow();
+  });
+
+  test.each([
+    'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/db',
+    'arn:aws:ssm:eu-west-1:111122223333:parameter/orders/db',
+    'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/db-AbC123:password:AWSCURRENT',
+  ])('fails when a secret ARN is not a complete secret ARN: %s', (ref) => {
+    expect(problemsOf(withDev({ secrets: { DATABASE_PASSWORD: ref } }))).toBe(
+      `dev.secrets.DATABASE_PASSWORD: '${ref}' is not valid; use a Secrets Manager secret name, or 'name:jsonKey' for one key of a JSON secret, or the secret's complete ARN (ending in its 6 random characters; needed for another account's secret), optionally followed by ':jsonKey'`,
+    );
+  });
+
+  test('fails when a variable named like a secret, whatever its case of use, is in environment: already refused', () => {
+    expect(problemsOf(withDev({ environment: { DB_PASSWORD: 'x' } }))).toMatch(
+      /^dev\.environment\.DB_PASSWORD: '<redacted>' is not valid; /,
+    );
+  });
+
+  test('fails when an environment that holds production runs entirely on Spot, whatever its name', () => {
+    const live = { ...environments.prod, envName: 'live', useFargateSpot: true } as EnvironmentConfig;
+    expect(problemsOf(live, 'live')).toMatch(/^live\.useFargateSpot: true is not valid; /);
+  });
+
+  test('fails when the configuration is not an object, with one line', () => {
+    expect(problemsOf('dev' as unknown as EnvironmentConfig)).toBe("dev: 'dev' is not valid; use an object of fields");
+  });
+});
+
+describe('every environment on every synth', () => {
+  test('fails when another environment than the selected one is broken, naming it', () => {
+    const all = { dev, prod: { ...environments.prod, cpu: 384 } as unknown as EnvironmentConfig };
+    expect(() => loadConfig('dev', all)).toThrow(
+      new ConfigError(['prod.cpu: 384 is not valid; use one of 256, 512, 1024, 2048, 4096, 8192, 16384']),
+    );
+  });
+
+  test('fails when an environment is keyed by a name other than its envName, or an invalid one', () => {
+    expect(() => loadConfig('dev', { dev, Staging: { ...dev, envName: 'Staging' } })).toThrow(
+      "Staging: 'Staging' is not a valid environment name; use 2-16 lower-case letters and digits, starting with a letter",
+    );
+  });
+
+  test('a third environment with any valid values is accepted', () => {
+    const qa = {
+      ...environments.prod,
+      envName: 'qa',
+      production: false,
+      cpu: 1024,
+      memoryLimitMiB: 2048,
+      vpcCidr: '10.30.0.0/20',
+    };
+    expect(loadConfig('qa', { ...environments, qa } as Record<string, EnvironmentConfig>).envName).toBe('qa');
+  });
+
+  test('validates every environment in well under a second', () => {
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) loadConfig();
+    expect((performance.now() - started) / 20).toBeLessThan(50);
+  });
+});
