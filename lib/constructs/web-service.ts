@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { CpuArchitecture, DeploymentStrategyName } from '../config';
+import { parseSecretRef } from '../config/schema';
 import { acknowledgeGrantPolicy, acknowledgeWildcards } from './nag';
 
 /** Rollout timings. Together they bound one rolling wave; see `test/rollout-model.ts`. */
@@ -73,7 +74,7 @@ export interface WebServiceProps {
    */
   readonly environment?: Record<string, string>;
   /**
-   * Environment variable → Secrets Manager secret name (`name` or `name:jsonKey`).
+   * Environment variable → Secrets Manager secret: its name or complete ARN, optionally followed by `:jsonKey`.
    * @default - none
    */
   readonly secrets?: Record<string, string>;
@@ -140,7 +141,7 @@ export class WebService extends Construct {
         retries: 3,
         startPeriod: cdk.Duration.seconds(15),
       },
-      secrets: this.secrets(props.secrets ?? {}),
+      secrets: containerSecrets(this, props.secrets ?? {}),
       readonlyRootFilesystem: true,
       linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
       stopTimeout: cdk.Duration.seconds(ROLLOUT.stopTimeoutSeconds),
@@ -162,10 +163,13 @@ export class WebService extends Construct {
     acknowledgeWildcards(executionRole, {
       'Resource::*': 'ecr:GetAuthorizationToken has no resource-level permissions; every other statement names its resource',
       ...Object.fromEntries(
-        Object.values(props.secrets ?? {}).map((ref) => [
-          `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${ref.split(':')[0]}-??????`,
-          'Secrets Manager ends a secret ARN in 6 random characters; the secret name is fixed',
-        ]),
+        Object.values(props.secrets ?? {})
+          .map((ref) => parseSecretRef(ref)?.name)
+          .filter((name) => name !== undefined)
+          .map((name) => [
+            `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????`,
+            'Secrets Manager ends a secret ARN in 6 random characters; the secret name is fixed',
+          ]),
       ),
     });
     acknowledgeGrantPolicy(executionRole);
@@ -319,19 +323,6 @@ export class WebService extends Construct {
     ].sort();
   }
 
-  /** ECS secrets from Secrets Manager names, referenced by name: no lookup at synth. */
-  private secrets(refs: Record<string, string>): Record<string, ecs.Secret> | undefined {
-    const entries = Object.entries(refs);
-    if (entries.length === 0) return undefined;
-    return Object.fromEntries(
-      entries.map(([variable, ref]) => {
-        const [name, jsonKey] = ref.split(':');
-        const secret = secretsmanager.Secret.fromSecretNameV2(this, `Secret${variable}`, name);
-        return [variable, ecs.Secret.fromSecretsManager(secret, jsonKey)];
-      }),
-    );
-  }
-
   /** A metric of the production target group(s): the maximum across both groups when blue/green is on. */
   targetGroupMetric(metricName: 'UnHealthyHostCount' | 'HealthyHostCount', statistic: string): cloudwatch.IMetric {
     const groups = [this.targetGroup, ...(this.alternateTargetGroup ? [this.alternateTargetGroup] : [])];
@@ -345,4 +336,30 @@ export class WebService extends Construct {
       label: metricName,
     });
   }
+}
+
+/**
+ * ECS secrets from the configuration's references, with no lookup at synth: a name stands for a secret of the stack's
+ * account and region; a complete ARN for any secret, another account's included. ECS takes the secret's full ARN in
+ * `valueFrom` (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Secret.html), and a secret shared with
+ * another account is read by its ARN, encrypted with a customer managed key the reader may use
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html).
+ */
+export function containerSecrets(
+  scope: Construct,
+  refs: Readonly<Record<string, string>>,
+): Record<string, ecs.Secret> | undefined {
+  const entries = Object.entries(refs);
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(
+    entries.map(([variable, ref]) => {
+      const parsed = parseSecretRef(ref);
+      if (!parsed)
+        throw new Error(`secrets.${variable}: '${ref}' is not a secret name or ARN (validation should have refused it)`);
+      const secret = parsed.arn
+        ? secretsmanager.Secret.fromSecretCompleteArn(scope, `Secret${variable}`, parsed.arn)
+        : secretsmanager.Secret.fromSecretNameV2(scope, `Secret${variable}`, parsed.name!);
+      return [variable, ecs.Secret.fromSecretsManager(secret, parsed.jsonKey)];
+    }),
+  );
 }
