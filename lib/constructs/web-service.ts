@@ -122,6 +122,8 @@ export class WebService extends Construct {
       environment: {
         ...props.environment,
         PORT: String(port),
+        // The app serves its health route here (app/service/config.py): one field drives the app and the checks.
+        HEALTH_CHECK_PATH: props.healthCheckPath,
         APP_NAME: props.appName,
         APP_VERSION: props.imageTag,
         GUNICORN_WORKERS: String(props.gunicornWorkers),
@@ -315,6 +317,7 @@ export class WebService extends Construct {
     return [
       ...Object.keys(props.environment ?? {}),
       'PORT',
+      'HEALTH_CHECK_PATH',
       'APP_NAME',
       'APP_VERSION',
       'GUNICORN_WORKERS',
