@@ -20,7 +20,7 @@ export type CodeCommitSourceConfig = DeepReadonly<z.infer<typeof codeCommitSourc
 export type ConnectionSourceConfig = DeepReadonly<z.infer<typeof connectionSourceSchema>>;
 export type SourceConfig = CodeCommitSourceConfig | ConnectionSourceConfig;
 /** The delivery pipeline of one environment. */
-export type PipelineConfig = EnvironmentConfig['pipeline'];
+export type PipelineConfig = DeepReadonly<z.infer<typeof pipelineSchema>>;
 
 /** CPU architecture of the Fargate task, of the CodeBuild image that builds for it, and of the image. */
 export type CpuArchitecture = EnvironmentConfig['cpuArchitecture'];
