@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -162,7 +163,9 @@ export class WebService extends Construct {
       reason: `Only non-secret settings (${variables.join(', ')}): validation refuses a literal value under a secret-like name, and secrets go in the container's \`secrets\``,
     });
     const executionRole = this.taskDefinition.obtainExecutionRole();
+    const keyFindings = grantForeignSecretKeys(executionRole, props.secrets ?? {}, cdk.Stack.of(this).account);
     acknowledgeWildcards(executionRole, {
+      ...keyFindings,
       'Resource::*': 'ecr:GetAuthorizationToken has no resource-level permissions; every other statement names its resource',
       ...Object.fromEntries(
         Object.values(props.secrets ?? {})
@@ -365,4 +368,40 @@ export function containerSecrets(
       return [variable, ecs.Secret.fromSecretsManager(secret, parsed.jsonKey)];
     }),
   );
+}
+
+/**
+ * Lets `role` decrypt the secrets that `refs` names by ARN in another account than `account` (or in any, when the stack
+ * is environment-agnostic). Such a secret is encrypted with a customer managed key of its own account, which the reader
+ * must be allowed to use: https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html.
+ * The key is not known here, so the grant names any key of that account, used by Secrets Manager for exactly that
+ * secret: Secrets Manager decrypts with the secret's ARN as encryption context (`SecretARN`),
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-encryption-context.
+ * Returns the cdk-nag findings the `key/*` wildcards raise, with their reasons.
+ */
+export function grantForeignSecretKeys(
+  role: iam.IRole,
+  refs: Readonly<Record<string, string>>,
+  account: string,
+): Record<string, string> {
+  const findings: Record<string, string> = {};
+  for (const ref of Object.values(refs)) {
+    const arn = parseSecretRef(ref)?.arn;
+    if (!arn) continue;
+    const [, partition, , region, secretAccount] = arn.split(':');
+    if (!cdk.Token.isUnresolved(account) && secretAccount === account) continue;
+    const keys = `arn:${partition}:kms:${region}:${secretAccount}:key/*`;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [keys],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': arn },
+        },
+      }),
+    );
+    findings[`Resource::${keys}`] =
+      "The secret's key is in its own account and not known here: any key there, but only as Secrets Manager uses it for this secret's ARN";
+  }
+  return findings;
 }

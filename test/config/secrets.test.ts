@@ -1,7 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { containerSecrets } from '../../lib/constructs/web-service';
+import { containerSecrets, grantForeignSecretKeys } from '../../lib/constructs/web-service';
 import { CDK_CONTEXT } from '../helpers';
 
 /** The task definition's secrets and its execution role's grants, for `secrets` as configured. */
@@ -11,6 +11,7 @@ function synthesize(secrets: Record<string, string>) {
   });
   const task = new ecs.FargateTaskDefinition(stack, 'Task');
   task.addContainer('App', { image: ecs.ContainerImage.fromRegistry('example'), secrets: containerSecrets(task, secrets) });
+  const findings = grantForeignSecretKeys(task.obtainExecutionRole(), secrets, stack.account);
   const template = Template.fromStack(stack).toJSON();
   const resources = Object.values<any>(template.Resources);
   const container = resources.find((r) => r.Type === 'AWS::ECS::TaskDefinition').Properties.ContainerDefinitions[0];
@@ -18,7 +19,11 @@ function synthesize(secrets: Record<string, string>) {
     .filter((r) => r.Type === 'AWS::IAM::Policy')
     .flatMap((p) => p.Properties.PolicyDocument.Statement)
     .filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
-  return { container, statements };
+  const keyStatements = resources
+    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .flatMap((p) => p.Properties.PolicyDocument.Statement)
+    .filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
+  return { container, statements, keyStatements, findings };
 }
 
 const PARTNER = 'arn:aws:secretsmanager:eu-west-1:444455556666:secret:partner/api-AbC123';
@@ -34,4 +39,24 @@ test('a secret name is read in the stack account and region, by its name with an
   const { container, statements } = synthesize({ DATABASE_URL: 'orders/database-url' });
   expect(JSON.stringify(container.Secrets[0].ValueFrom)).toContain(':secret:orders/database-url');
   expect(JSON.stringify(statements[0].Resource)).toContain(':secret:orders/database-url-??????');
+});
+
+test("another account's secret: the execution role may decrypt with that account's keys only as Secrets Manager does for it", () => {
+  const { keyStatements, findings } = synthesize({ PARTNER_TOKEN: PARTNER });
+  expect(keyStatements).toEqual([
+    {
+      Action: 'kms:Decrypt',
+      Effect: 'Allow',
+      Resource: 'arn:aws:kms:eu-west-1:444455556666:key/*',
+      Condition: {
+        StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com', 'kms:EncryptionContext:SecretARN': PARTNER },
+      },
+    },
+  ]);
+  expect(Object.keys(findings)).toEqual(['Resource::arn:aws:kms:eu-west-1:444455556666:key/*']);
+});
+
+test("a secret of the stack's own account, by ARN or name, needs no key grant", () => {
+  const own = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/db-AbC123';
+  expect(synthesize({ DB: own, URL: 'orders/url' }).keyStatements).toEqual([]);
 });
