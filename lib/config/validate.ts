@@ -21,7 +21,8 @@ export class ConfigError extends Error {
 const ENV_KEY = /^[a-z][a-z0-9]{1,15}$/;
 
 function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
+  // Escaped, so that a value with a line break still gives one line.
+  if (typeof value === 'string') return `'${JSON.stringify(value).slice(1, -1)}'`;
   if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return String(value);
   const json = JSON.stringify(value);
   if (json === undefined) return String(value);
@@ -70,7 +71,7 @@ function pickOption(union: any, value: any): any {
 function linesOf(name: string, issues: readonly z.core.$ZodIssue[], value: unknown): string[] {
   const lines = new Map<string, string>();
   for (const issue of issues) {
-    const at = (path: readonly PropertyKey[]) => [name, ...path.map(String)].join('.');
+    const at = (path: readonly PropertyKey[]) => [name, ...path.map((k) => JSON.stringify(String(k)).slice(1, -1))].join('.');
     if (issue.code === 'unrecognized_keys') {
       const known = keysAt(environmentSchema, issue.path, value);
       for (const key of issue.keys) {
@@ -85,7 +86,7 @@ function linesOf(name: string, issues: readonly z.core.$ZodIssue[], value: unkno
         const where = issue.path.length === 0 ? 'an environment' : `'${issue.path.join('.')}'`;
         lines.set(
           field,
-          `${field}: ${show(received)} is not valid; '${key}' is not a key of ${where}; ${hint}the keys are ${known.join(', ')}`,
+          `${field}: ${show(received)} is not valid; ${show(key)} is not a key of ${where}; ${hint}the keys are ${known.join(', ')}`,
         );
       }
       continue;

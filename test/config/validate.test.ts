@@ -472,6 +472,14 @@ describe('rules every fork meets', () => {
     expect(problemsOf(live, 'live')).toMatch(/^live\.useFargateSpot: true is not valid; /);
   });
 
+  test('fails with one line per problem even when a value or key holds a line break', () => {
+    const message = problemsOf(withDev({ appName: 'a\nb', 'x\ny': 1 }));
+    expect(message.split('\n')).toEqual([
+      "dev.appName: 'a\\nb' is not valid; use 3-24 lower-case letters, digits and hyphens, starting with a letter",
+      expect.stringMatching(/^dev\.x\\ny: 1 is not valid; 'x\\ny' is not a key of an environment; /),
+    ]);
+  });
+
   test('fails when the configuration is not an object, with one line', () => {
     expect(problemsOf('dev' as unknown as EnvironmentConfig)).toBe("dev: 'dev' is not valid; use an object of fields");
   });
