@@ -178,17 +178,20 @@ function cidrProblem(value: string): string | undefined {
   return undefined;
 }
 
-export const domainSchema = z.strictObject({
-  hostedZoneId: doc(matching(HOSTED_ZONE_ID, "use a Route 53 hosted zone ID such as 'Z0123456789ABCDEFGHIJ'"), {
-    description: 'Route 53 hosted zone ID. Given, not looked up, so synth stays offline.',
-  }),
-  zoneName: doc(matching(DOMAIN, "use a lower-case domain name such as 'example.com'"), {
-    description: "The hosted zone's name.",
-  }),
-  recordName: doc(matching(DOMAIN, "use a lower-case name inside the zone, such as 'app.example.com'"), {
-    description: 'The full name the service answers on, inside the zone.',
-  }),
-});
+export const domainSchema = z.strictObject(
+  {
+    hostedZoneId: doc(matching(HOSTED_ZONE_ID, "use a Route 53 hosted zone ID such as 'Z0123456789ABCDEFGHIJ'"), {
+      description: 'Route 53 hosted zone ID. Given, not looked up, so synth stays offline.',
+    }),
+    zoneName: doc(matching(DOMAIN, "use a lower-case domain name such as 'example.com'"), {
+      description: "The hosted zone's name.",
+    }),
+    recordName: doc(matching(DOMAIN, "use a lower-case name inside the zone, such as 'app.example.com'"), {
+      description: 'The full name the service answers on, inside the zone.',
+    }),
+  },
+  { error: 'use { hostedZoneId, zoneName, recordName }, or leave it unset' },
+);
 
 const branch = doc(
   withAllowed(
@@ -200,6 +203,8 @@ const branch = doc(
   ),
   { description: 'The branch whose pushes trigger the pipeline.' },
 );
+
+const FILE_PATHS = "use 1 to 8 non-empty glob patterns such as ['app/**']";
 
 export const codeCommitSourceSchema = z.strictObject({
   kind: doc(z.literal('codecommit'), { description: 'Which source.', allowed: 'one of codecommit, connection' }),
@@ -222,8 +227,11 @@ export const connectionSourceSchema = z.strictObject({
   repo: doc(matching(REPO_PART, 'use the repository name, without the owner or .git'), { description: 'Repository name.' }),
   filePaths: doc(
     withAllowed(
-      z.array(z.string().min(1).max(255), { error: "use 1 to 8 non-empty glob patterns such as ['app/**']" }).min(1).max(8),
-      "use 1 to 8 non-empty glob patterns such as ['app/**']",
+      z
+        .array(z.string({ error: FILE_PATHS }).min(1).max(255), { error: FILE_PATHS })
+        .min(1)
+        .max(8),
+      FILE_PATHS,
     ).optional(),
     {
       description: 'Only pushes that change one of these paths start the pipeline (V2 trigger file-path filter).',
@@ -233,20 +241,26 @@ export const connectionSourceSchema = z.strictObject({
 });
 
 export const sourceSchema = z.discriminatedUnion('kind', [codeCommitSourceSchema, connectionSourceSchema], {
-  error: 'use one of codecommit, connection',
+  error: (issue) =>
+    typeof issue.input === 'object' && issue.input !== null
+      ? 'use one of codecommit, connection'
+      : "use { kind: 'codecommit', branch }, or { kind: 'connection', connectionArn, owner, repo, branch }",
 });
 
-export const pipelineSchema = z.strictObject({
-  source: doc(sourceSchema, {
-    description:
-      'Where the pipeline gets the code: the CodeCommit repository this project creates and seeds (`codecommit`), or GitHub, GitLab or Bitbucket through an existing connection (`connection`).',
-  }),
-  requireApproval: doc(bool(), { description: 'A manual approval before the deploy stage.' }),
-  scanSeverityThreshold: doc(oneOf(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']), {
-    description: 'The scan gate fails on any finding at or above this severity.',
-  }),
-  artifactRetentionDays: doc(int(1, 3650), { description: 'Days before pipeline artifacts expire.' }),
-});
+export const pipelineSchema = z.strictObject(
+  {
+    source: doc(sourceSchema, {
+      description:
+        'Where the pipeline gets the code: the CodeCommit repository this project creates and seeds (`codecommit`), or GitHub, GitLab or Bitbucket through an existing connection (`connection`).',
+    }),
+    requireApproval: doc(bool(), { description: 'A manual approval before the deploy stage.' }),
+    scanSeverityThreshold: doc(oneOf(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']), {
+      description: 'The scan gate fails on any finding at or above this severity.',
+    }),
+    artifactRetentionDays: doc(int(1, 3650), { description: 'Days before pipeline artifacts expire.' }),
+  },
+  { error: 'give the pipeline settings: { source, requireApproval, scanSeverityThreshold, artifactRetentionDays }' },
+);
 
 /** The message of a record that is not an object; its keys' and values' own messages otherwise. */
 const notAnObject = (issue: { code: string }) =>
@@ -537,7 +551,7 @@ function crossFieldProblems(c: Record<string, unknown>): Problem[] {
 /** One environment's configuration. */
 export const environmentSchema = z.strictObject(environmentShape, { error: 'use an object of fields' }).superRefine(
   (c, ctx) => {
-    if (typeof c !== 'object' || c === null) return;
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) return;
     for (const problem of crossFieldProblems(c as Record<string, unknown>)) ctx.addIssue({ code: 'custom', ...problem });
   },
   // Run even when single fields are wrong, so that every problem is reported at once.

@@ -23,6 +23,7 @@ const ENV_KEY = /^[a-z][a-z0-9]{1,15}$/;
 function show(value: unknown): string {
   // Escaped, so that a value with a line break still gives one line.
   if (typeof value === 'string') return `'${JSON.stringify(value).slice(1, -1)}'`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return String(value);
   const json = JSON.stringify(value);
   if (json === undefined) return String(value);

@@ -480,6 +480,25 @@ describe('rules every fork meets', () => {
     ]);
   });
 
+  test.each([
+    [
+      { pipeline: null },
+      'dev.pipeline: null is not valid; give the pipeline settings: { source, requireApproval, scanSeverityThreshold, artifactRetentionDays }',
+    ],
+    [
+      { pipeline: { ...dev.pipeline, source: 'main' } },
+      "dev.pipeline.source: 'main' is not valid; use { kind: 'codecommit', branch }, or { kind: 'connection', connectionArn, owner, repo, branch }",
+    ],
+    [
+      { domain: 'app.example.com', allowPlainHttp: undefined },
+      "dev.domain: 'app.example.com' is not valid; use { hostedZoneId, zoneName, recordName }, or leave it unset",
+    ],
+    [{ cpu: Number.NaN }, 'dev.cpu: NaN is not valid; use one of 256, 512, 1024, 2048, 4096, 8192, 16384'],
+    [{ environment: [] }, 'dev.environment: [] is not valid; use an object of NAME: value pairs'],
+  ])('fails when a value has the wrong shape: %j', (overrides, line) => {
+    expect(problemsOf(withDev(overrides))).toBe(line);
+  });
+
   test('fails when the configuration is not an object, with one line', () => {
     expect(problemsOf('dev' as unknown as EnvironmentConfig)).toBe("dev: 'dev' is not valid; use an object of fields");
   });
