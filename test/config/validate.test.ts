@@ -518,6 +518,16 @@ describe('every environment on every synth', () => {
     );
   });
 
+  test.each([
+    ['a bigger dev', { dev: { ...dev, cpu: 1024, memoryLimitMiB: 4096, gunicornWorkers: 4, maxCapacity: 10 } }],
+    ['dev on the private network', { dev: { ...dev, networkProfile: 'private', natGateways: 1, vpcCidr: '10.10.0.0/20' } }],
+    ['dev renamed', { development: { ...dev, envName: 'development' } }],
+    ['prod alone', { prod: environments.prod }],
+  ])('%s validates with no other edit', (_, all) => {
+    const name = Object.keys(all)[0];
+    expect(loadConfig(name, all as Record<string, EnvironmentConfig>).envName).toBe(name);
+  });
+
   test('a third environment with any valid values is accepted', () => {
     const qa = {
       ...environments.prod,
