@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REFERENCE_DOC } from '../bin/config-reference';
+import { REFERENCE_FILE } from '../lib/config/reference';
 import { anchorsOf, brokenLinks, linksOf, reachableFrom } from './markdown-links';
 import { FORK_GUIDE, parseRecipes } from './recipes';
 
@@ -103,7 +103,7 @@ test('every document in docs/ is reachable from the README', () => {
 test('the README links each moved section directly', () => {
   const linked = new Set(linksOf(readme).map((l) => l.split('#')[0]));
   for (const doc of [
-    REFERENCE_DOC,
+    REFERENCE_FILE,
     FORK_GUIDE,
     'docs/operations.md',
     'docs/design.md',

@@ -31,10 +31,12 @@ def create_app(settings: Settings | None = None) -> Flask:
             uptime_seconds=round(time.time() - started, 3),
         )
 
-    @app.get("/health")
     def health() -> Any:
         # Cheap and dependency-free: the load balancer calls it every 10 seconds per target.
         return jsonify(status="ok", version=settings.version)
+
+    # Served where the load balancer looks: HEALTH_CHECK_PATH, set from the configuration's healthCheckPath.
+    app.add_url_rule(settings.health_path, "health", health, methods=["GET"])
 
     if settings.test_routes:
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from service import create_app
 from service.config import Settings
 
@@ -19,6 +21,22 @@ def test_health_answers_ok(client) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "version": "3f2c1a9"}
+
+
+def test_health_is_served_at_the_configured_path() -> None:
+    settings = Settings.from_env({"APP_VERSION": "3f2c1a9", "HEALTH_CHECK_PATH": "/_ops/ready"})
+    client = create_app(settings).test_client()
+    assert client.get("/_ops/ready").get_json() == {"status": "ok", "version": "3f2c1a9"}
+    assert client.get("/health").status_code == 404
+
+
+def test_health_path_defaults_to_health() -> None:
+    assert Settings.from_env({}).health_path == "/health"
+
+
+def test_fails_when_the_health_path_is_not_absolute() -> None:
+    with pytest.raises(ValueError, match="HEALTH_CHECK_PATH: 'ready' is not an absolute URL path"):
+        Settings.from_env({"HEALTH_CHECK_PATH": "ready"})
 
 
 def test_unknown_path_is_a_json_404(client) -> None:

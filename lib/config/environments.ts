@@ -14,7 +14,6 @@ const dev: EnvironmentConfig = {
   gunicornWorkers: 2,
   // 2 × 8 served the most at 0.25 vCPU, measured (docs/app-limits.md §4).
   gunicornThreads: 8,
-  desiredCount: 1,
   minCapacity: 1,
   maxCapacity: 2,
   cpuTargetPercent: 70,
@@ -53,7 +52,6 @@ const prod: EnvironmentConfig = {
   gunicornWorkers: 2,
   // 2 × 16 served the most at 0.5 vCPU, measured (docs/app-limits.md §4).
   gunicornThreads: 16,
-  desiredCount: 2,
   minCapacity: 2,
   maxCapacity: 6,
   cpuTargetPercent: 60,

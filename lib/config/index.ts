@@ -1,12 +1,24 @@
 import { DEFAULT_ENVIRONMENT, environments } from './environments';
-import { ConfigError, validateConfig } from './validate';
 import type { EnvironmentConfig } from './types';
+import { ConfigError, validateEnvironments } from './validate';
 
 export * from './types';
-export { ConfigError, validateConfig, FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from './validate';
+export {
+  ConfigError,
+  problemsOf,
+  validateConfig,
+  validateEnvironments,
+  FARGATE_MEMORY_BY_CPU,
+  LOG_RETENTION_DAYS,
+  RESERVED_VARIABLES,
+} from './validate';
+export { parseSecretRef, type SecretRef } from './schema';
 export { environments, DEFAULT_ENVIRONMENT } from './environments';
 
-/** Returns the validated configuration of the named environment, or throws a `ConfigError`. */
+/**
+ * Returns the validated configuration of the named environment, or throws a `ConfigError`. Every environment in `all`
+ * is validated, not only the named one: a broken `prod` fails a `dev` synth too, before anything is deployed.
+ */
 export function loadConfig(
   name: string = DEFAULT_ENVIRONMENT,
   all: Readonly<Record<string, EnvironmentConfig>> = environments,
@@ -15,7 +27,8 @@ export function loadConfig(
   if (!config) {
     throw new ConfigError([`env: '${name}' is not a configured environment; use one of ${Object.keys(all).join(', ')}`]);
   }
-  return validateConfig(name, config);
+  validateEnvironments(all);
+  return config;
 }
 
 /** The CloudFormation stack names of one environment. Ops commands and the pipeline use the same names. */

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { NetworkProfile } from '../config';
+import { AVAILABILITY_ZONES, SUBNET_LAYOUT } from '../config/network-layout';
 import { acknowledgeGrantPolicy } from './nag';
 
 export interface NetworkProps {
@@ -36,10 +37,12 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     const isPrivate = props.profile === 'private';
-    const subnetConfiguration: ec2.SubnetConfiguration[] = [
-      { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
-    ];
-    if (isPrivate) subnetConfiguration.push({ name: 'App', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 });
+    // The layout lives with the configuration, whose validation checks that vpcCidr can hold it.
+    const subnetConfiguration: ec2.SubnetConfiguration[] = SUBNET_LAYOUT[props.profile].map(({ name, cidrMask }) =>
+      name === 'Public'
+        ? { name, subnetType: ec2.SubnetType.PUBLIC, cidrMask, mapPublicIpOnLaunch: false }
+        : { name, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask },
+    );
 
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.logRetention,
@@ -49,7 +52,7 @@ export class Network extends Construct {
     });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(props.cidr),
-      maxAzs: 2,
+      maxAzs: AVAILABILITY_ZONES,
       natGateways: isPrivate ? props.natGateways : 0,
       subnetConfiguration,
       flowLogs: {

@@ -5,10 +5,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { CpuArchitecture, DeploymentStrategyName } from '../config';
+import { parseSecretRef } from '../config/schema';
 import { acknowledgeGrantPolicy, acknowledgeWildcards } from './nag';
 
 /** Rollout timings. Together they bound one rolling wave; see `test/rollout-model.ts`. */
@@ -60,8 +62,6 @@ export interface WebServiceProps {
    * @default [443]
    */
   readonly egressTcpPorts?: readonly number[] | 'all';
-  /** Tasks the service starts with while it has no scaling history: only used for a stack created with an image. */
-  readonly desiredCount: number;
   readonly minCapacity: number;
   readonly maxCapacity: number;
   readonly cpuTargetPercent: number;
@@ -75,7 +75,7 @@ export interface WebServiceProps {
    */
   readonly environment?: Record<string, string>;
   /**
-   * Environment variable → Secrets Manager secret name (`name` or `name:jsonKey`).
+   * Environment variable → Secrets Manager secret: its name or complete ARN, optionally followed by `:jsonKey`.
    * @default - none
    */
   readonly secrets?: Record<string, string>;
@@ -128,6 +128,8 @@ export class WebService extends Construct {
       environment: {
         ...props.environment,
         PORT: String(port),
+        // The app serves its health route here (app/service/config.py): one field drives the app and the checks.
+        HEALTH_CHECK_PATH: props.healthCheckPath,
         APP_NAME: props.appName,
         APP_VERSION: props.imageTag,
         GUNICORN_WORKERS: String(props.gunicornWorkers),
@@ -147,7 +149,7 @@ export class WebService extends Construct {
         retries: 3,
         startPeriod: cdk.Duration.seconds(15),
       },
-      secrets: this.secrets(props.secrets ?? {}),
+      secrets: containerSecrets(this, props.secrets ?? {}),
       readonlyRootFilesystem: true,
       linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
       stopTimeout: cdk.Duration.seconds(ROLLOUT.stopTimeoutSeconds),
@@ -166,13 +168,18 @@ export class WebService extends Construct {
       reason: `Only non-secret settings (${variables.join(', ')}): validation refuses a literal value under a secret-like name, and secrets go in the container's \`secrets\``,
     });
     const executionRole = this.taskDefinition.obtainExecutionRole();
+    const keyFindings = grantForeignSecretKeys(executionRole, props.secrets ?? {}, cdk.Stack.of(this).account);
     acknowledgeWildcards(executionRole, {
+      ...keyFindings,
       'Resource::*': 'ecr:GetAuthorizationToken has no resource-level permissions; every other statement names its resource',
       ...Object.fromEntries(
-        Object.values(props.secrets ?? {}).map((ref) => [
-          `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${ref.split(':')[0]}-??????`,
-          'Secrets Manager ends a secret ARN in 6 random characters; the secret name is fixed',
-        ]),
+        Object.values(props.secrets ?? {})
+          .map((ref) => parseSecretRef(ref)?.name)
+          .filter((name) => name !== undefined)
+          .map((name) => [
+            `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????`,
+            'Secrets Manager ends a secret ARN in 6 random characters; the secret name is fixed',
+          ]),
       ),
     });
     acknowledgeGrantPolicy(executionRole);
@@ -318,25 +325,13 @@ export class WebService extends Construct {
     return [
       ...Object.keys(props.environment ?? {}),
       'PORT',
+      'HEALTH_CHECK_PATH',
       'APP_NAME',
       'APP_VERSION',
       'GUNICORN_WORKERS',
       'GUNICORN_THREADS',
       'TRUSTED_PROXY_CIDRS',
     ].sort();
-  }
-
-  /** ECS secrets from Secrets Manager names, referenced by name: no lookup at synth. */
-  private secrets(refs: Record<string, string>): Record<string, ecs.Secret> | undefined {
-    const entries = Object.entries(refs);
-    if (entries.length === 0) return undefined;
-    return Object.fromEntries(
-      entries.map(([variable, ref]) => {
-        const [name, jsonKey] = ref.split(':');
-        const secret = secretsmanager.Secret.fromSecretNameV2(this, `Secret${variable}`, name);
-        return [variable, ecs.Secret.fromSecretsManager(secret, jsonKey)];
-      }),
-    );
   }
 
   /** A metric of the production target group(s): the maximum across both groups when blue/green is on. */
@@ -352,4 +347,66 @@ export class WebService extends Construct {
       label: metricName,
     });
   }
+}
+
+/**
+ * ECS secrets from the configuration's references, with no lookup at synth: a name stands for a secret of the stack's
+ * account and region; a complete ARN for any secret, another account's included. ECS takes the secret's full ARN in
+ * `valueFrom` (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Secret.html), and a secret shared with
+ * another account is read by its ARN, encrypted with a customer managed key the reader may use
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html).
+ */
+export function containerSecrets(
+  scope: Construct,
+  refs: Readonly<Record<string, string>>,
+): Record<string, ecs.Secret> | undefined {
+  const entries = Object.entries(refs);
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(
+    entries.map(([variable, ref]) => {
+      const parsed = parseSecretRef(ref);
+      if (!parsed)
+        throw new Error(`secrets.${variable}: '${ref}' is not a secret name or ARN (validation should have refused it)`);
+      const secret = parsed.arn
+        ? secretsmanager.Secret.fromSecretCompleteArn(scope, `Secret${variable}`, parsed.arn)
+        : secretsmanager.Secret.fromSecretNameV2(scope, `Secret${variable}`, parsed.name!);
+      return [variable, ecs.Secret.fromSecretsManager(secret, parsed.jsonKey)];
+    }),
+  );
+}
+
+/**
+ * Lets `role` decrypt the secrets that `refs` names by ARN in another account than `account` (or in any, when the stack
+ * is environment-agnostic). Such a secret is encrypted with a customer managed key of its own account, which the reader
+ * must be allowed to use: https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html.
+ * The key is not known here, so the grant names any key of that account, used by Secrets Manager for exactly that
+ * secret: Secrets Manager decrypts with the secret's ARN as encryption context (`SecretARN`),
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-encryption-context.
+ * Returns the cdk-nag findings the `key/*` wildcards raise, with their reasons.
+ */
+export function grantForeignSecretKeys(
+  role: iam.IRole,
+  refs: Readonly<Record<string, string>>,
+  account: string,
+): Record<string, string> {
+  const findings: Record<string, string> = {};
+  for (const ref of Object.values(refs)) {
+    const arn = parseSecretRef(ref)?.arn;
+    if (!arn) continue;
+    const [, partition, , region, secretAccount] = arn.split(':');
+    if (!cdk.Token.isUnresolved(account) && secretAccount === account) continue;
+    const keys = `arn:${partition}:kms:${region}:${secretAccount}:key/*`;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [keys],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': arn },
+        },
+      }),
+    );
+    findings[`Resource::${keys}`] =
+      "The secret's key is in its own account and not known here: any key there, but only as Secrets Manager uses it for this secret's ARN";
+  }
+  return findings;
 }

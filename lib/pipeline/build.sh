@@ -81,7 +81,7 @@ else
   chmod 0755 "$tmp_dir"
   tmp_mount=(--volume "$tmp_dir:/tmp")
 fi
-container="$(docker run --detach --read-only "${tmp_mount[@]}" --env "APP_VERSION=$IMAGE_TAG" --publish "127.0.0.1::$port" "$image")" ||
+container="$(docker run --detach --read-only "${tmp_mount[@]}" --env "APP_VERSION=$IMAGE_TAG" --env "HEALTH_CHECK_PATH=$health_path" --publish "127.0.0.1::$port" "$image")" ||
   fail "the release image did not start"
 cleanup() {
   docker rm --force --volumes "$container" >/dev/null 2>&1 || true

@@ -119,7 +119,6 @@ export class ServiceStack extends cdk.Stack {
       appName: config.appName,
       trustedProxyCidr: config.vpcCidr,
       egressTcpPorts: config.egressTcpPorts,
-      desiredCount: config.desiredCount,
       minCapacity: config.minCapacity,
       maxCapacity: config.maxCapacity,
       cpuTargetPercent: config.cpuTargetPercent,

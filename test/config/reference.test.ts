@@ -1,42 +1,51 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { END, REFERENCE_DOC, START } from '../../bin/config-reference';
-import { FIELD_DOCS, errorFor, renderReference } from '../../lib/config/reference';
+import { END, REFERENCE_FILE, START, referenceRows, renderReference, writeReference } from '../../lib/config/reference';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** Every field path of the configuration types, read from lib/config/types.ts. */
-function fieldsOfTypes(): string[] {
-  const source = fs.readFileSync(path.join(ROOT, 'lib', 'config', 'types.ts'), 'utf8');
-  const prefixes: Record<string, string> = {
-    EnvironmentConfig: '',
-    DomainConfig: 'domain.',
-    PipelineConfig: 'pipeline.',
-    CodeCommitSourceConfig: 'pipeline.source.',
-    ConnectionSourceConfig: 'pipeline.source.',
-  };
-  const fields = new Set<string>();
-  for (const [, name, body] of source.matchAll(/export interface (\w+) \{([\s\S]*?)\n\}/g)) {
-    for (const [, field] of body.matchAll(/^ {2}readonly (\w+)\??:/gm)) fields.add(`${prefixes[name]}${field}`);
+test('documents every field, with what it does and what is allowed', () => {
+  const rows = referenceRows();
+  expect(rows.map((r) => r.field)).toEqual(expect.arrayContaining(['cpu', 'domain.recordName', 'pipeline.source.connectionArn']));
+  for (const row of rows) {
+    expect(row.description.length).toBeGreaterThan(10);
+    expect(row.allowed.length).toBeGreaterThan(3);
   }
-  // Objects documented through their fields.
-  for (const parent of ['pipeline', 'pipeline.source']) fields.delete(parent);
-  return [...fields].sort();
-}
-
-test('documents every configuration field', () => {
-  expect(FIELD_DOCS.map((d) => d.field).sort()).toEqual(fieldsOfTypes());
 });
 
-test.each(FIELD_DOCS.map((d) => [d.field, d]))('%s: its wrong example is rejected with an error naming it', (field, doc) => {
-  expect(errorFor(doc)).toMatch(new RegExp(`^dev\\.${field.replace(/\./g, '\\.')}\\b`));
+test('does not depend on any environment: renamed, resized or added environments render the same reference', () => {
+  const reference = renderReference();
+  const variants = [
+    {},
+    { staging: { envName: 'staging', cpu: 4096, memoryLimitMiB: 30720, maxCapacity: 10, networkProfile: 'private' } },
+  ];
+  for (const environments of variants) {
+    jest.isolateModules(() => {
+      jest.doMock('../../lib/config/environments', () => ({ environments, DEFAULT_ENVIRONMENT: 'staging' }));
+      expect(require('../../lib/config/reference').renderReference()).toBe(reference);
+    });
+  }
 });
 
-test(`${REFERENCE_DOC} carries the generated reference (run \`npm run docs\` after changing it)`, () => {
-  const doc = fs.readFileSync(path.join(ROOT, REFERENCE_DOC), 'utf8');
-  const start = doc.indexOf(START);
-  const end = doc.indexOf(END);
-  expect(start).toBeGreaterThanOrEqual(0);
-  expect(end).toBeGreaterThan(start);
-  expect(doc.slice(start + START.length, end).trim()).toBe(renderReference());
+test(`${REFERENCE_FILE} carries the generated reference (run \`npm run docs\` after changing lib/config/schema.ts)`, () => {
+  const text = fs.readFileSync(path.join(ROOT, REFERENCE_FILE), 'utf8');
+  const section = text.slice(text.indexOf(START) + START.length, text.indexOf(END)).trim();
+  expect(section).toBe(renderReference());
+});
+
+test('writing the reference reports whether the file changed', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'reference-')), 'doc.md');
+  fs.writeFileSync(file, `# Doc\n\n${START}\nold\n${END}\n\nafter\n`);
+  expect(writeReference(file)).toBe(true);
+  const once = fs.readFileSync(file, 'utf8');
+  expect(once).toBe(`# Doc\n\n${START}\n${renderReference()}\n${END}\n\nafter\n`);
+  expect(writeReference(file)).toBe(false);
+  expect(fs.readFileSync(file, 'utf8')).toBe(once);
+});
+
+test('fails when the file has no reference markers', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'reference-')), 'doc.md');
+  fs.writeFileSync(file, '# Doc\n');
+  expect(() => writeReference(file)).toThrow(`${file} has no ${START} … ${END} section`);
 });

@@ -102,20 +102,14 @@ describe('validation', () => {
   });
 
   test('fails when minCapacity exceeds maxCapacity', () => {
-    expect(problemsOf(withDev({ minCapacity: 3, maxCapacity: 2, desiredCount: 2 }))).toContain(
+    expect(problemsOf(withDev({ minCapacity: 3, maxCapacity: 2 }))).toContain(
       'dev.minCapacity: 3 is not valid; it must not exceed maxCapacity (2)',
     );
   });
 
-  test('fails when desiredCount is outside the scaling range', () => {
-    expect(problemsOf(withDev({ desiredCount: 5 }))).toContain(
-      'dev.desiredCount: 5 is not valid; it must be between minCapacity (1) and maxCapacity (2)',
-    );
-  });
-
-  test('fails when desiredCount is not a whole number', () => {
-    expect(problemsOf(withDev({ desiredCount: 1.5 }))).toContain(
-      'dev.desiredCount: 1.5 is not valid; use a whole number from 1 to 1000',
+  test('fails when desiredCount, which was removed, is still set, and says why', () => {
+    expect(problemsOf(withDev({ desiredCount: 2 }))).toContain(
+      'dev.desiredCount: 2 is not valid; desiredCount was removed: once the service has an image, the template leaves the task count to autoscaling (between minCapacity and maxCapacity), and a deploy raises a service below minCapacity; delete it and set minCapacity',
     );
   });
 
@@ -167,7 +161,7 @@ describe('validation', () => {
 
   test('fails when the VPC CIDR is public address space', () => {
     expect(problemsOf(withDev({ vpcCidr: '8.8.0.0/16' }))).toContain(
-      "dev.vpcCidr: '8.8.0.0/16' is not valid; use a private IPv4 block from /16 to /24",
+      "dev.vpcCidr: '8.8.0.0/16' is not valid; use a private IPv4 block (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) from /16, such as '10.0.0.0/16'",
     );
   });
 
@@ -319,7 +313,7 @@ describe('validation', () => {
 
   test('fails when a variable overrides one the task definition sets', () => {
     expect(problemsOf(withDev({ environment: { PORT: '9000' } }))).toContain(
-      "dev.environment.PORT: 'PORT' is not valid; the task definition sets PORT, APP_VERSION, APP_NAME, GUNICORN_WORKERS, GUNICORN_THREADS, TRUSTED_PROXY_CIDRS, FORWARDED_ALLOW_IPS itself; use another name",
+      "dev.environment.PORT: 'PORT' is not valid; the task definition sets PORT, APP_VERSION, APP_NAME, HEALTH_CHECK_PATH, GUNICORN_WORKERS, GUNICORN_THREADS, TRUSTED_PROXY_CIDRS, FORWARDED_ALLOW_IPS itself; use another name",
     );
   });
 
@@ -393,5 +387,164 @@ describe('validation', () => {
   test('fails with every problem listed, one per line', () => {
     const message = problemsOf(withDev({ cpu: 384, containerPort: 80, logRetentionDays: 10 }));
     expect(message.split('\n')).toHaveLength(3);
+  });
+});
+
+describe('rules every fork meets', () => {
+  test.each([
+    ['public', '10.0.0.0/24', 23],
+    ['private', '10.0.0.0/21', 20],
+  ])("fails when the %s profile's subnets do not fit in %s", (profile, vpcCidr, longest) => {
+    const natGateways = profile === 'private' ? 1 : 0;
+    expect(problemsOf(withDev({ networkProfile: profile, natGateways, vpcCidr }))).toContain(
+      `dev.vpcCidr: '${vpcCidr}' is not valid; the '${profile}' profile creates `,
+    );
+    expect(problemsOf(withDev({ networkProfile: profile, natGateways, vpcCidr }))).toContain(
+      `which need a /${longest} or larger; use a prefix from /16 to /${longest}`,
+    );
+  });
+
+  test.each(['refs/heads/main', 'refs/main'])('fails when the branch is a full ref, %s, and gives the name to use', (branch) => {
+    expect(problemsOf(withPipeline({ source: { kind: 'codecommit', branch } }))).toBe(
+      `dev.pipeline.source.branch: '${branch}' is not valid; use the branch name alone, 'main': the pipeline's trigger matches branch names, so a full ref never fires`,
+    );
+  });
+
+  test('fails when a top-level key is misspelt, and suggests the right one', () => {
+    const message = problemsOf(withDev({ minCapacty: 3 }));
+    expect(message).toMatch(
+      /^dev\.minCapacty: 3 is not valid; 'minCapacty' is not a key of an environment; did you mean 'minCapacity'\? the keys are envName, production, appName, account, region, cpu, /,
+    );
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  test('fails when the desiredCout of the issue is set', () => {
+    expect(problemsOf(withDev({ desiredCout: 3 }))).toMatch(
+      /^dev\.desiredCout: 3 is not valid; 'desiredCout' is not a key of an environment; /,
+    );
+  });
+
+  test.each([
+    [
+      'domain',
+      withDev({
+        allowPlainHttp: undefined,
+        domain: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com', ttl: 60 },
+      }),
+    ],
+    ['pipeline', withPipeline({ requireAproval: true })],
+    ['pipeline.source', withPipeline({ source: { kind: 'codecommit', branch: 'main', owner: 'acme' } })],
+  ])('fails when %s has an unknown key', (parent, config) => {
+    expect(problemsOf(config)).toMatch(
+      new RegExp(`^dev\\.${parent.replace(/\./g, '\\.')}\\.\\w+: .* is not valid; '\\w+' is not a key of '${parent}'; `),
+    );
+  });
+
+  test('a codecommit source lists its own keys when given a connection key', () => {
+    expect(problemsOf(withPipeline({ source: { kind: 'codecommit', branch: 'main', owner: 'acme' } }))).toBe(
+      "dev.pipeline.source.owner: 'acme' is not valid; 'owner' is not a key of 'pipeline.source'; the keys are kind, branch",
+    );
+  });
+
+  test.each([
+    'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/db-AbC123',
+    'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/db-AbC123:password',
+  ])('accepts a complete Secrets Manager ARN in secrets: %s', (ref) => {
+    expect(() => validateConfig('dev', withDev({ secrets: { DATABASE_PASSWORD: ref } }))).not.toThrow();
+  });
+
+  test.each([
+    'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/db',
+    'arn:aws:ssm:eu-west-1:111122223333:parameter/orders/db',
+    'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/db-AbC123:password:AWSCURRENT',
+  ])('fails when a secret ARN is not a complete secret ARN: %s', (ref) => {
+    expect(problemsOf(withDev({ secrets: { DATABASE_PASSWORD: ref } }))).toBe(
+      `dev.secrets.DATABASE_PASSWORD: '${ref}' is not valid; use a Secrets Manager secret name, or 'name:jsonKey' for one key of a JSON secret, or the secret's complete ARN (ending in its 6 random characters; needed for another account's secret), optionally followed by ':jsonKey'`,
+    );
+  });
+
+  test('fails when a variable named like a secret, whatever its case of use, is in environment: already refused', () => {
+    expect(problemsOf(withDev({ environment: { DB_PASSWORD: 'x' } }))).toMatch(
+      /^dev\.environment\.DB_PASSWORD: '<redacted>' is not valid; /,
+    );
+  });
+
+  test('fails when an environment that holds production runs entirely on Spot, whatever its name', () => {
+    const live = { ...environments.prod, envName: 'live', useFargateSpot: true } as EnvironmentConfig;
+    expect(problemsOf(live, 'live')).toMatch(/^live\.useFargateSpot: true is not valid; /);
+  });
+
+  test('fails with one line per problem even when a value or key holds a line break', () => {
+    const message = problemsOf(withDev({ appName: 'a\nb', 'x\ny': 1 }));
+    expect(message.split('\n')).toEqual([
+      "dev.appName: 'a\\nb' is not valid; use 3-24 lower-case letters, digits and hyphens, starting with a letter",
+      expect.stringMatching(/^dev\.x\\ny: 1 is not valid; 'x\\ny' is not a key of an environment; /),
+    ]);
+  });
+
+  test.each([
+    [
+      { pipeline: null },
+      'dev.pipeline: null is not valid; give the pipeline settings: { source, requireApproval, scanSeverityThreshold, artifactRetentionDays }',
+    ],
+    [
+      { pipeline: { ...dev.pipeline, source: 'main' } },
+      "dev.pipeline.source: 'main' is not valid; use { kind: 'codecommit', branch }, or { kind: 'connection', connectionArn, owner, repo, branch }",
+    ],
+    [
+      { domain: 'app.example.com', allowPlainHttp: undefined },
+      "dev.domain: 'app.example.com' is not valid; use { hostedZoneId, zoneName, recordName }, or leave it unset",
+    ],
+    [{ cpu: Number.NaN }, 'dev.cpu: NaN is not valid; use one of 256, 512, 1024, 2048, 4096, 8192, 16384'],
+    [{ environment: [] }, 'dev.environment: [] is not valid; use an object of NAME: value pairs'],
+  ])('fails when a value has the wrong shape: %j', (overrides, line) => {
+    expect(problemsOf(withDev(overrides))).toBe(line);
+  });
+
+  test('fails when the configuration is not an object, with one line', () => {
+    expect(problemsOf('dev' as unknown as EnvironmentConfig)).toBe("dev: 'dev' is not valid; use an object of fields");
+  });
+});
+
+describe('every environment on every synth', () => {
+  test('fails when another environment than the selected one is broken, naming it', () => {
+    const all = { dev, prod: { ...environments.prod, cpu: 384 } as unknown as EnvironmentConfig };
+    expect(() => loadConfig('dev', all)).toThrow(
+      new ConfigError(['prod.cpu: 384 is not valid; use one of 256, 512, 1024, 2048, 4096, 8192, 16384']),
+    );
+  });
+
+  test('fails when an environment is keyed by a name other than its envName, or an invalid one', () => {
+    expect(() => loadConfig('dev', { dev, Staging: { ...dev, envName: 'Staging' } })).toThrow(
+      "Staging: 'Staging' is not a valid environment name; use 2-16 lower-case letters and digits, starting with a letter",
+    );
+  });
+
+  test.each([
+    ['a bigger dev', { dev: { ...dev, cpu: 1024, memoryLimitMiB: 4096, gunicornWorkers: 4, maxCapacity: 10 } }],
+    ['dev on the private network', { dev: { ...dev, networkProfile: 'private', natGateways: 1, vpcCidr: '10.10.0.0/20' } }],
+    ['dev renamed', { development: { ...dev, envName: 'development' } }],
+    ['prod alone', { prod: environments.prod }],
+  ])('%s validates with no other edit', (_, all) => {
+    const name = Object.keys(all)[0];
+    expect(loadConfig(name, all as Record<string, EnvironmentConfig>).envName).toBe(name);
+  });
+
+  test('a third environment with any valid values is accepted', () => {
+    const qa = {
+      ...environments.prod,
+      envName: 'qa',
+      production: false,
+      cpu: 1024,
+      memoryLimitMiB: 2048,
+      vpcCidr: '10.30.0.0/20',
+    };
+    expect(loadConfig('qa', { ...environments, qa } as Record<string, EnvironmentConfig>).envName).toBe('qa');
+  });
+
+  test('validates every environment in well under a second', () => {
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) loadConfig();
+    expect((performance.now() - started) / 20).toBeLessThan(50);
   });
 });

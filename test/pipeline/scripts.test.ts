@@ -95,6 +95,12 @@ describe('build.sh', () => {
     expect(r.calls).toContain('docker kill --signal TERM c0ffee');
   });
 
+  test('smoke-tests the configured health path, and tells the app to serve it there', () => {
+    const r = run('build.sh', { ...BUILD_ENV, HEALTH_PATH: '/_ops/ready' });
+    expect(r.calls.find((c) => c.startsWith('docker run'))).toContain('--env HEALTH_CHECK_PATH=/_ops/ready');
+    expect(r.calls).toContain('curl --fail --silent --show-error --max-time 2 http://127.0.0.1:49153/_ops/ready');
+  });
+
   test('mounts /tmp as Fargate does: an empty root-owned 0755 directory unless the image declares VOLUME /tmp', () => {
     const r = run('build.sh', BUILD_ENV);
     const docker = r.calls.find((c) => c.startsWith('docker run'))!;

@@ -179,6 +179,8 @@ describe.each(Object.keys(environments))('%s service stack', (env) => {
     const container = firstOf(service(env), 'AWS::ECS::TaskDefinition').ContainerDefinitions[0];
     expect(container.PortMappings[0].ContainerPort).toBe(c.containerPort);
     expect(container.Environment).toContainEqual({ Name: 'PORT', Value: String(c.containerPort) });
+    // The app serves its health route at HEALTH_CHECK_PATH: the same field drives it and both health checks.
+    expect(container.Environment).toContainEqual({ Name: 'HEALTH_CHECK_PATH', Value: c.healthCheckPath });
     service(env).hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: c.containerPort,
       HealthCheckPort: String(c.containerPort),
