@@ -16,7 +16,6 @@ export const DEV: EnvironmentConfig = {
   gunicornWorkers: 2,
   // 2 × 8 served the most at 0.25 vCPU, measured (docs/app-limits.md §4).
   gunicornThreads: 8,
-  desiredCount: 1,
   minCapacity: 1,
   maxCapacity: 2,
   cpuTargetPercent: 70,
@@ -51,7 +50,6 @@ export const PROD: EnvironmentConfig = {
   gunicornWorkers: 2,
   // 2 × 16 served the most at 0.5 vCPU, measured (docs/app-limits.md §4).
   gunicornThreads: 16,
-  desiredCount: 2,
   minCapacity: 2,
   maxCapacity: 6,
   cpuTargetPercent: 60,
