@@ -78,7 +78,8 @@ describe.each(Object.keys(environments))('%s service stack', (env) => {
     const dockerfile = fs.readFileSync(path.join(__dirname, '..', '..', 'app', 'Dockerfile'), 'utf8');
     const release = dockerfile.slice(dockerfile.search(/^FROM .* AS release$/m));
     const declared = [...release.matchAll(/^VOLUME\s+(\[.*\])\s*$/gm)].flatMap((m) => JSON.parse(m[1]) as string[]);
-    expect(release).toMatch(/^RUN chmod 1777 \/tmp$/m);
+    // Owned by the app user and 1777: writable whether ECS carries the mode, the owner, or both into the volume.
+    expect(release).toMatch(/^RUN chown 10001:10001 \/tmp && chmod 1777 \/tmp$/m);
     const taskDefinition = firstOf(service(env), 'AWS::ECS::TaskDefinition');
     const mounts = taskDefinition.ContainerDefinitions.flatMap((c: any) => c.MountPoints ?? []);
     expect(mounts.map((m: any) => m.ContainerPath)).toEqual(['/tmp']);
