@@ -124,18 +124,21 @@ else
       package: ((.packageVulnerabilityDetails.vulnerablePackages // []) | map(.name) | join(","))})]}' <<<"$record")"
 fi
 
-# Findings without a rating block at every threshold, under both scanners. ECR's basic scan reports UNDEFINED and
-# Inspector UNTRIAGED for a vulnerability the vendor "has not assigned a severity yet"
-# (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageScanFinding.html,
-# https://docs.aws.amazon.com/inspector/v2/APIReference/API_Finding.html); a finding with no severity at all, or one
-# this script does not know, counts the same. Such a finding is a known vulnerability whose severity nobody has judged:
-# it may be CRITICAL, so passing it would let "unknown" through a gate that fails closed on every other unknown.
-# The way past one is a decision someone owns: upgrade or drop the package, or, under enhanced scanning, an Inspector
-# suppression rule for that CVE (suppressed findings are not ACTIVE, and the gate reads only ACTIVE ones).
-report="$(jq -r --arg threshold "$threshold" '
+# Findings without a rating. Inspector (enhanced scanning) reports UNTRIAGED for a vulnerability "the vendor has not
+# assigned a severity yet" (https://docs.aws.amazon.com/inspector/v2/APIReference/API_Finding.html): it blocks at every
+# threshold, since it may be critical and an Inspector suppression rule is the audited way past one (suppressed
+# findings are not ACTIVE, and the gate reads only ACTIVE ones). A finding with no severity at all, or one this script
+# does not know, blocks under both scanners: the gate fails closed on every unknown.
+# ECR's basic scan reports UNDEFINED (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageScanFinding.html),
+# which Debian-based images such as this one commonly carry (distribution-tracker entries nobody rated; see
+# https://github.com/aws/containers-roadmap/issues/553). Basic scanning has no suppression mechanism, so blocking on
+# them would stop every build with no way forward but a new base image: they are listed on every run as a warning
+# instead, and enhanced scanning (recommended in docs/pipeline.md) rates them.
+report="$(jq -r --arg threshold "$threshold" --arg scan_type "$scan_type" '
   ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"] as $order
   | ($order | index($threshold)) as $floor
-  | .findings as $all
+  | (.findings | map(select($scan_type != "ENHANCED" and .severity == "UNDEFINED"))) as $warned
+  | (.findings | map(select(($scan_type != "ENHANCED" and .severity == "UNDEFINED") | not))) as $all
   | ($all | map(. as $f | select(($order | index($f.severity)) == null))) as $unrated
   | ($all | map(. as $f | select(($order | index($f.severity)) != null and ($order | index($f.severity)) >= $floor))) as $rated
   | [($order | reverse | .[] | . as $s | select(($order | index($s)) >= $floor) | ($rated | map(select(.severity == $s)) | length) as $n
@@ -143,14 +146,20 @@ report="$(jq -r --arg threshold "$threshold" '
   | "BLOCKING=\($rated + $unrated | length)",
     "SUMMARY=\($summary | join(", "))",
     "UNRATED=\($unrated | length)",
-    ($rated[], $unrated[] | "FINDING=\(.severity // "none")\t\(.id)\t\(.package)")
+    ($rated[], $unrated[] | "FINDING=\(.severity // "none")\t\(.id)\t\(.package)"),
+    ($warned[] | "WARNED=\(.severity)\t\(.id)\t\(.package)")
 ' <<<"$findings")" || fail "could not parse the scan findings"
 
 blocking="$(sed -n 's/^BLOCKING=//p' <<<"$report")"
 summary="$(sed -n 's/^SUMMARY=//p' <<<"$report")"
 unrated="$(sed -n 's/^UNRATED=//p' <<<"$report")"
+warned="$(grep -c '^WARNED=' <<<"$report" || true)"
+if ((warned > 0)); then
+  echo "scan-gate: WARNING: basic scanning left $warned finding(s) UNDEFINED (unrated by the distribution); they do not block, because basic scanning offers no way to accept one; enhanced scanning rates them:" >&2
+  sed -n 's/^WARNED=/  /p' <<<"$report" >&2
+fi
 ((unrated == 0)) ||
-  echo "scan-gate: $unrated finding(s) have no severity yet (UNDEFINED, UNTRIAGED or none): an unrated vulnerability may be critical, so they block at every threshold" >&2
+  echo "scan-gate: $unrated finding(s) have no severity yet (UNTRIAGED or none): an unrated vulnerability may be critical, so they block at every threshold" >&2
 if ((blocking > 0)); then
   echo "Findings at or above $threshold, or without a severity:" >&2
   sed -n 's/^FINDING=/  /p' <<<"$report" >&2

@@ -204,30 +204,33 @@ describe('scan-gate.sh', () => {
     expect(r.reason).toBe(`scan-gate: 3 finding(s) at or above MEDIUM (HIGH: 1, MEDIUM: 2) in ${DIGEST}`);
   });
 
-  // An unrated finding is a known vulnerability whose severity nobody has assessed yet: it may be critical.
-  test.each(['CRITICAL', 'LOW'])(
-    'fails closed on a basic finding without a severity (UNDEFINED) at threshold %s',
-    (threshold) => {
-      const r = scan(threshold, {
-        imageScanFindings: {
-          findingSeverityCounts: { UNDEFINED: 1, LOW: 1 },
-          findings: [
-            { name: 'CVE-2026-0004', severity: 'UNDEFINED', attributes: [{ key: 'package_name', value: 'libc6' }] },
-            { name: 'CVE-2026-0005', severity: 'LOW', attributes: [{ key: 'package_name', value: 'zlib' }] },
-          ],
-        },
-      });
-      expect(r.status).toBe(1);
-      expect(r.stderr).toContain('UNDEFINED\tCVE-2026-0004\tlibc6');
-      expect(r.stderr).toContain(
-        'scan-gate: 1 finding(s) have no severity yet (UNDEFINED, UNTRIAGED or none): an unrated vulnerability may be critical, so they block at every threshold',
-      );
-      const rated = threshold === 'LOW' ? 'LOW: 1, ' : '';
-      expect(r.reason).toBe(
-        `scan-gate: ${threshold === 'LOW' ? 2 : 1} finding(s) at or above ${threshold} (${rated}no severity: 1) in ${DIGEST}`,
-      );
+  // Basic scanning's UNDEFINED: common on Debian images, and basic scanning has no way to accept one, so blocking on it
+  // would stop every build; it is listed as a warning (see the comment in scan-gate.sh).
+  const undefinedFinding = {
+    imageScanFindings: {
+      findingSeverityCounts: { UNDEFINED: 1, LOW: 1 },
+      findings: [
+        { name: 'CVE-2026-0004', severity: 'UNDEFINED', attributes: [{ key: 'package_name', value: 'libc6' }] },
+        { name: 'CVE-2026-0005', severity: 'LOW', attributes: [{ key: 'package_name', value: 'zlib' }] },
+      ],
     },
-  );
+  };
+
+  test('lists a basic finding without a severity (UNDEFINED) as a warning, and passes when nothing else reaches the threshold', () => {
+    const r = scan('CRITICAL', undefinedFinding);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(
+      'scan-gate: WARNING: basic scanning left 1 finding(s) UNDEFINED (unrated by the distribution); they do not block',
+    );
+    expect(r.stderr).toContain('  UNDEFINED\tCVE-2026-0004\tlibc6');
+  });
+
+  test('fails on the rated findings at the threshold, and still lists the UNDEFINED one as a warning', () => {
+    const r = scan('LOW', undefinedFinding);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('  UNDEFINED\tCVE-2026-0004\tlibc6');
+    expect(r.reason).toBe(`scan-gate: 1 finding(s) at or above LOW (LOW: 1) in ${DIGEST}`);
+  });
 
   test('fails closed on a finding that carries no severity field at all', () => {
     const r = scan('CRITICAL', { imageScanFindings: { findings: [{ name: 'CVE-2026-0006', attributes: [] }] } });
