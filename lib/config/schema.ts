@@ -536,6 +536,12 @@ function crossFieldProblems(c: Record<string, unknown>): Problem[] {
     if (c.useFargateSpot === true) {
       add(['useFargateSpot'], "Spot tasks can all be reclaimed at once, two minutes' notice; production: true needs false");
     }
+    if (valid('minCapacity') && (c.minCapacity as number) < 2) {
+      add(
+        ['minCapacity'],
+        'production: true needs at least 2 tasks, one per Availability Zone, so that one failed task or zone does not take the service down; use 2 or more',
+      );
+    }
   }
 
   // Variables and secrets share one namespace in the container.

@@ -223,6 +223,13 @@ describe('validation', () => {
     );
   });
 
+  test('fails when a production environment, whatever its name, runs a single task', () => {
+    const live = { ...PROD, envName: 'live', minCapacity: 1 };
+    expect(problemsOf(live as EnvironmentConfig, 'live')).toContain(
+      'live.minCapacity: 1 is not valid; production: true needs at least 2 tasks, one per Availability Zone, so that one failed task or zone does not take the service down; use 2 or more',
+    );
+  });
+
   test('fails when a production environment runs on Fargate Spot', () => {
     const staging = { ...PROD, envName: 'staging', useFargateSpot: true };
     expect(problemsOf(staging as EnvironmentConfig, 'staging')).toContain(

@@ -32,6 +32,7 @@ export const VARIANTS: Record<string, () => EnvironmentConfig> = {
       domain: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'app.example.com' },
       allowPlainHttp: undefined,
       production: true,
+      minCapacity: 2,
       removalPolicy: 'retain',
       useFargateSpot: false,
       deploymentStrategy: 'BLUE_GREEN',
