@@ -306,7 +306,7 @@ const environmentShape = {
   }),
   production: doc(bool('use true for an environment that holds production data and traffic, else false'), {
     description:
-      'This environment holds production data and traffic. Every protection follows this flag, never the name: repositories retained, termination and deletion protection, no Fargate Spot.',
+      'This environment holds production data and traffic. Every protection follows this flag, never the name: repositories retained, termination and deletion protection, no Fargate Spot, at least 2 tasks.',
   }),
   appName: doc(matching(APP_NAME, 'use 3-24 lower-case letters, digits and hyphens, starting with a letter'), {
     description: 'Application name: prefixes every stack name, and the app answers with it on `/` (`APP_NAME`).',
