@@ -12,6 +12,10 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Clients } from '../../lib/ops/clients';
 
+/** A repository URI as CloudFormation names it: the repository has no name in the template, so it is generated. */
+export const REPOSITORY_URI =
+  '123456789012.dkr.ecr.eu-west-1.amazonaws.com/fargate-app-dev-registry-imagesrepository2d0f5b9c-x7k2m9q4w1zd';
+
 export const TAG = '3f2c1a9e0b7d4c6a8e5f1b2d3c4a5e6f7a8b9c0d';
 export const OLD_TAG = '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b';
 export const DIGEST = 'sha256:5f2b1c9e0a7d4c6b8e5f1a2d3c4b5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d';
@@ -90,7 +94,7 @@ export function ecsService(mocks: ReturnType<typeof mockedClients>['mocks'], dig
       containerDefinitions: [
         {
           name: 'app',
-          image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/fargate-app-dev-registry-imagesrepository2d0f5b9c-x7k2m9q4w1zd:${TAG}`,
+          image: `${REPOSITORY_URI}:${TAG}`,
         },
       ],
     },

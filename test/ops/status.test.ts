@@ -19,7 +19,7 @@ import { checkAccount } from '../../lib/ops/clients';
 import { EXIT, OpsError, explain } from '../../lib/ops/errors';
 import { RETRY } from '../../lib/ops/retry';
 import { gatherStatus, progressLine, renderStatus, rolloutState } from '../../lib/ops/status';
-import { CLUSTER, DIGEST, OLD_DIGEST, SERVICE, TAG, ecsService, mockedClients, serviceStack } from './fixtures';
+import { CLUSTER, DIGEST, OLD_DIGEST, REPOSITORY_URI, SERVICE, TAG, ecsService, mockedClients, serviceStack } from './fixtures';
 
 RETRY.baseDelayMs = 1;
 // A fixed configuration, so that a fork's renames and settings do not change these expectations.
@@ -30,7 +30,7 @@ function deployedEnvironment(mocks: ReturnType<typeof mockedClients>['mocks'], d
   const stack = serviceStack(TAG);
   stack.Outputs.push({
     OutputKey: 'RepositoryUri',
-    OutputValue: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/fargate-app-dev-registry-imagesrepository2d0f5b9c-x7k2m9q4w1zd',
+    OutputValue: REPOSITORY_URI,
   });
   mocks.cloudformation
     .on(DescribeStacksCommand, { StackName: 'fargate-app-dev-service' })
@@ -329,7 +329,7 @@ describe('partial reports', () => {
     expect(report.service?.runningDigests).toBeUndefined();
     expect(report.unreadable).toEqual([{ part: 'running tasks', reason: `AccessDeniedException: ${message}` }]);
     expect(renderStatus(report)).toContain(
-      `  PRIMARY     COMPLETED  2/2      123456789012.dkr.ecr.eu-west-1.amazonaws.com/images:${TAG}\n  running digests: not readable: AccessDeniedException: ${message}\n  recent events:`,
+      `  PRIMARY     COMPLETED  2/2      ${REPOSITORY_URI}:${TAG}\n  running digests: not readable: AccessDeniedException: ${message}\n  recent events:`,
     );
   });
 
