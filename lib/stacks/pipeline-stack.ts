@@ -35,6 +35,12 @@ export class PipelineStack extends cdk.Stack {
       containerPort: config.containerPort,
       healthCheckPath: config.healthCheckPath,
       serviceStackName: props.serviceStack.stackName,
+      imageDeployRole: props.serviceStack.imageDeployRole,
+      bootstrapVersionParameter: cdk.DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER.replace(
+        '${Qualifier}',
+        (props.serviceStack.synthesizer as cdk.DefaultStackSynthesizer).bootstrapQualifier ??
+          cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER,
+      ),
       clusterArn: props.serviceStack.cluster.clusterArn,
       serviceArn: props.serviceStack.service.serviceArn,
       logRetention: config.logRetentionDays as logs.RetentionDays,
