@@ -138,7 +138,7 @@ export class ImageDeployRole extends Construct {
       description: `What CloudFormation needs to change the image of ${stack.stackName}, and nothing else`,
       statements,
     });
-    this.role.addManagedPolicy(policy);
+    policy.attachToRole(this.role);
 
     const wildcards = {
       'Resource::*':

@@ -28,7 +28,6 @@ function bundle(entry: string): string {
   if (cached) return cached;
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'step-code-'));
   const outfile = path.join(outdir, `${path.basename(entry, '.ts')}.js`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild: typeof import('esbuild') = require('esbuild');
   esbuild.buildSync({
     entryPoints: [entry],

@@ -177,6 +177,10 @@ export class ServiceStack extends cdk.Stack {
     });
     new cdk.CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
     new cdk.CfnOutput(this, 'ServiceName', { value: this.service.serviceName });
+    new cdk.CfnOutput(this, 'ImageDeployRoleArn', {
+      description: 'CloudFormation role for ImageTag-only updates (the pipeline and `npm run rollback` pass it)',
+      value: this.imageDeployRole.roleArn,
+    });
     new cdk.CfnOutput(this, 'AppLogGroup', { description: 'aws logs tail <this> --follow', value: logGroup.logGroupName });
     new cdk.CfnOutput(this, 'DeployedImageTag', { description: 'Image tag this stack runs', value: imageTag.valueAsString });
     new cdk.CfnOutput(this, 'DashboardUrl', {
