@@ -145,7 +145,7 @@ export async function pipelineStages(
         // Step code from a pipeline-stack asset (lib/constructs/step-code.ts): the download is an S3 read by the role, the
         // check makes no AWS call, and the run is the repository file whose SHA-256 the project carries.
         const fetched = /^aws s3 cp --only-show-errors "\$STEP_CODE_URL" \S+$/.test(command);
-        const checked = /^echo "\$STEP_CODE_SHA256  \S+" \| sha256sum --check --strict --quiet$/.test(command);
+        const checked = /^echo "\$STEP_CODE_SHA256 {2}\S+" \| sha256sum --check --strict --quiet$/.test(command);
         const stepRun = /^(bash|node) \/tmp\/pipeline-step\/([\w-]+)\.(sh|js)\b/.exec(command);
         const script =
           /^bash (lib\/pipeline\/[\w-]+\.sh)$/.exec(command)?.[1] ??
