@@ -23,7 +23,7 @@ const bundles = new Map<string, string>();
  * Bundles a bin/ entry point with esbuild (already installed: tsx runs on it) into one file, once per process. The
  * step then runs it with the image's Node.js: no `npm ci` of the project on every run.
  */
-function bundle(entry: string): string {
+export function bundle(entry: string): string {
   const cached = bundles.get(entry);
   if (cached) return cached;
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'step-code-'));
