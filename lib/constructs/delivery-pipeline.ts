@@ -1,5 +1,5 @@
+import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
-import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -12,7 +12,15 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { CpuArchitecture, PipelineConfig } from '../config';
+import { ImageDeployStep } from './image-deploy-step';
 import { acknowledgeGrantPolicy, acknowledgeWildcards, nagArn } from './nag';
+import { PipelineStep, type PipelineStepProps } from './pipeline-step';
+import { StepCode } from './step-code';
+
+/** The scan gate's script, shipped as an asset of the pipeline stack. */
+export const SCAN_GATE_SCRIPT = path.join(__dirname, '..', 'pipeline', 'scan-gate.sh');
+/** The Verify step's entry point, bundled into one file and shipped as an asset of the pipeline stack. */
+export const VERIFY_ENTRY = path.join(__dirname, '..', '..', 'bin', 'verify.ts');
 
 /** The stage names, in order. */
 export const STAGES = ['Source', 'Build', 'ScanGate', 'Approve', 'Deploy', 'Verify'] as const;
@@ -29,6 +37,10 @@ export interface DeliveryPipelineProps {
   readonly healthCheckPath: string;
   /** The Service stack, whose ImageTag parameter the Deploy stage updates. */
   readonly serviceStackName: string;
+  /** The Service stack's CloudFormation role for image deploys: the Deploy stage passes it, and no other. */
+  readonly imageDeployRole: iam.IRole;
+  /** The CDK bootstrap version parameter the Service template reads (`/cdk-bootstrap/<qualifier>/version`). */
+  readonly bootstrapVersionParameter: string;
   readonly clusterArn: string;
   readonly serviceArn: string;
   readonly logRetention: logs.RetentionDays;
@@ -42,7 +54,9 @@ export interface DeliveryPipelineProps {
 /**
  * The delivery pipeline (CodePipeline V2): Source → Build (unit tests, image, smoke test) → ScanGate → Approve (optional)
  * → Deploy (a CloudFormation update of the Service stack's ImageTag, nothing else) → Verify.
- * Every stage's logic lives in a script under lib/pipeline/ that the buildspecs call.
+ * Every stage's logic lives in a script under lib/pipeline/ or an entry point under bin/. Build runs the pushed
+ * commit's copy (its tests and image are what it builds); ScanGate, Deploy and Verify run this stack's copy, shipped as
+ * assets (StepCode), so a push cannot change what they do.
  */
 export class DeliveryPipeline extends Construct {
   /** The pipeline. */
@@ -153,43 +167,31 @@ export class DeliveryPipeline extends Construct {
     }
     this.pipeline.addStage({ stageName: 'Source', actions: [sourceAction] });
 
-    // Build: unit tests, release image, smoke test, push.
-    const project = (
-      name: string,
-      projectProps: { privileged?: boolean; timeout: cdk.Duration; spec: Record<string, unknown>; env?: Record<string, string> },
-    ) => {
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
-        retention: props.logRetention,
+    const step = (
+      id: string,
+      stepProps: Omit<PipelineStepProps, 'envName' | 'cpuArchitecture' | 'encryptionKey' | 'logRetention'>,
+    ) =>
+      new PipelineStep(this, id, {
+        ...stepProps,
+        envName: props.envName,
+        cpuArchitecture: props.cpuArchitecture,
         encryptionKey: key,
-        removalPolicy: cdk.RemovalPolicy.DESTROY,
-      });
-      const p = new codebuild.PipelineProject(this, name, {
-        description: `${name} stage of the ${props.envName} pipeline`,
-        environment: {
-          buildImage: arm
-            ? codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0
-            : codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5,
-          computeType: codebuild.ComputeType.SMALL,
-          privileged: projectProps.privileged ?? false,
-        },
-        environmentVariables: Object.fromEntries(Object.entries(projectProps.env ?? {}).map(([k, value]) => [k, { value }])),
-        buildSpec: codebuild.BuildSpec.fromObject(projectProps.spec),
-        encryptionKey: key,
-        timeout: projectProps.timeout,
-        logging: { cloudWatch: { logGroup } },
-      });
-      return p;
-    };
-    const build = project('Build', {
-      privileged: true, // Docker builds need it.
+        logRetention: props.logRetention,
+      }).project;
+
+    // Build: unit tests, release image, smoke test, push. The one step that runs the pushed code (its tests and its
+    // Dockerfile), so its role can push images to this repository and nothing more.
+    const build = step('Build', {
+      stageName: 'Build',
+      compute: 'docker',
       timeout: cdk.Duration.minutes(30),
-      env: {
+      environment: {
         REPOSITORY_URI: props.imageRepository.repositoryUri,
         TARGET_PLATFORM: arm ? 'linux/arm64' : 'linux/amd64',
         CONTAINER_PORT: String(props.containerPort),
         HEALTH_PATH: props.healthCheckPath,
       },
-      spec: {
+      buildSpec: {
         version: '0.2',
         env: { 'exported-variables': ['IMAGE_TAG', 'IMAGE_DIGEST', 'IMAGE_URI'] },
         phases: { build: { commands: ['bash lib/pipeline/build.sh', 'set -a && . ./pipeline.env && set +a'] } },
@@ -197,6 +199,7 @@ export class DeliveryPipeline extends Construct {
     });
     props.imageRepository.grantPullPush(build);
     props.imageRepository.grant(build, 'ecr:DescribeImages');
+    acknowledgeWildcards(build.role!, { 'Resource::*': 'ecr:GetAuthorizationToken has no resource-level permissions' });
     const buildAction = new actions.CodeBuildAction({
       actionName: 'Build',
       project: build,
@@ -208,15 +211,21 @@ export class DeliveryPipeline extends Construct {
     const imageTag = buildAction.variable('IMAGE_TAG');
     const imageDigest = buildAction.variable('IMAGE_DIGEST');
 
-    // Scan gate.
-    const scan = project('ScanGate', {
+    // Scan gate: its code comes from this stack, so a push cannot wave its own image through. Lambda compute: it only
+    // polls ECR and Inspector, for at most SCAN_TIMEOUT_SECONDS (600 s by default) of its 15 minutes.
+    const scanCode = new StepCode(this, 'ScanGateCode', { entry: SCAN_GATE_SCRIPT });
+    const scan = step('ScanGate', {
+      stageName: 'ScanGate',
+      compute: 'lambda',
       timeout: cdk.Duration.minutes(15),
-      env: {
+      environment: {
         REPOSITORY_NAME: props.imageRepository.repositoryName,
         SCAN_SEVERITY_THRESHOLD: props.pipeline.scanSeverityThreshold,
+        ...scanCode.environment,
       },
-      spec: { version: '0.2', phases: { build: { commands: ['bash lib/pipeline/scan-gate.sh'] } } },
+      buildSpec: { version: '0.2', phases: { build: { commands: scanCode.commands() } } },
     });
+    scanCode.grantRead(scan);
     props.imageRepository.grant(scan, 'ecr:DescribeImageScanFindings');
     // scan-gate.sh reads the registry's scanning configuration, and under enhanced scanning Inspector's coverage and
     // findings of the image (ECR's DescribeImageScanFindings itself needs inspector2:ListFindings then). None of these
@@ -261,91 +270,39 @@ export class DeliveryPipeline extends Construct {
       });
     }
 
-    // Deploy: a CloudFormation update of the Service stack's ImageTag, and nothing else.
-    const deploy = project('Deploy', {
-      timeout: cdk.Duration.minutes(60),
-      env: {
-        SERVICE_STACK_NAME: props.serviceStackName,
-        REPOSITORY_NAME: props.imageRepository.repositoryName,
-        ENV_NAME: props.envName,
-      },
-      spec: { version: '0.2', phases: { build: { commands: ['bash lib/pipeline/deploy.sh'] } } },
+    // Deploy: a CloudFormation update of the Service stack's ImageTag, and nothing else, with its image-deploy role.
+    const deployStep = new ImageDeployStep(this, 'Deploy', {
+      envName: props.envName,
+      stackName: props.serviceStackName,
+      stackRole: props.imageDeployRole,
+      serviceArn: props.serviceArn,
+      repository: props.imageRepository,
+      bootstrapVersionParameter: props.bootstrapVersionParameter,
+      cpuArchitecture: props.cpuArchitecture,
+      encryptionKey: key,
+      logRetention: props.logRetention,
     });
+    const deploy = deployStep.step.project;
+    this.pipeline.addStage({ stageName: 'Deploy', actions: [deployStep.action(sourceOutput, imageTag)] });
+
+    // Verify: the new digest runs, and the service answers. It runs bin/verify.ts prebuilt (one esbuild bundle, an asset
+    // of this stack) on Lambda compute: no `npm ci`, no instance to provision.
+    const verifyCode = new StepCode(this, 'VerifyCode', { entry: VERIFY_ENTRY });
+    const verify = step('Verify', {
+      stageName: 'Verify',
+      compute: 'lambda',
+      timeout: cdk.Duration.minutes(10),
+      environment: { ENV_NAME: props.envName, ...verifyCode.environment },
+      buildSpec: {
+        version: '0.2',
+        phases: { build: { commands: verifyCode.commands('--env "$ENV_NAME" --tag "$IMAGE_TAG" --digest "$IMAGE_DIGEST"') } },
+      },
+    });
+    verifyCode.grantRead(verify);
     const serviceStackArn = stack.formatArn({
       service: 'cloudformation',
       resource: 'stack',
       resourceName: `${props.serviceStackName}/*`,
-    });
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudformation:UpdateStack', 'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents'],
-        resources: [serviceStackArn],
-      }),
-    );
-    // CloudFormation updates the stack with the role `cdk deploy` gave it: the bootstrap's execution role.
-    const executionRoleArn = (stack.synthesizer as cdk.DefaultStackSynthesizer).cloudFormationExecutionRoleArn;
-    // The Service stack has an SSM-typed BootstrapVersion parameter, which CloudFormation resolves with the caller's
-    // credentials on every update-stack; the CDK bootstrap template grants its own deploy role exactly this read
-    // (aws/aws-cdk#20959).
-    const qualifier =
-      (stack.synthesizer as cdk.DefaultStackSynthesizer).bootstrapQualifier ?? cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER;
-    const bootstrapVersionParameter = cdk.DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER.replace(
-      '${Qualifier}',
-      qualifier,
-    );
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameters'],
-        resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: bootstrapVersionParameter.slice(1) })],
-      }),
-    );
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [cdk.Fn.sub(executionRoleArn)],
-        conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
-      }),
-    );
-    // deploy.sh tags the shipped image `deployed-<env>-<tag>` (batch-get-image, then put-image of the same manifest), so
-    // that the lifecycle policy keeps it; on this repository only.
-    props.imageRepository.grant(deploy, 'ecr:BatchGetImage', 'ecr:PutImage');
-    // On the first image only, deploy.sh raises the service to its scaling floor (see the comment there): it reads the
-    // floor and the desired count, and changes the desired count of this one service.
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resources: [props.serviceArn] }),
-    );
-    // Application Auto Scaling has no resource-level permissions: "specify `Resource: *`"
-    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html).
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['application-autoscaling:DescribeScalableTargets'], resources: ['*'] }),
-    );
-    acknowledgeWildcards(deploy.role!, {
-      'Resource::*': 'application-autoscaling:DescribeScalableTargets (read-only) has no resource-level permissions',
-    });
-    this.pipeline.addStage({
-      stageName: 'Deploy',
-      actions: [
-        new actions.CodeBuildAction({
-          actionName: 'Deploy',
-          project: deploy,
-          input: sourceOutput,
-          environmentVariables: { IMAGE_TAG: { value: imageTag } },
-        }),
-      ],
-    });
-
-    // Verify: the new digest runs, and the service answers.
-    const verify = project('Verify', {
-      timeout: cdk.Duration.minutes(15),
-      env: { ENV_NAME: props.envName },
-      spec: {
-        version: '0.2',
-        phases: {
-          // Node.js 20 reached end of life in 2026-04; both CodeBuild AL2023 images offer 22.
-          install: { 'runtime-versions': { nodejs: '22' }, commands: ['npm ci --no-audit --no-fund'] },
-          build: { commands: ['npx tsx bin/verify.ts --env "$ENV_NAME" --tag "$IMAGE_TAG" --digest "$IMAGE_DIGEST"'] },
-        },
-      },
     });
     verify.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [serviceStackArn] }));
     verify.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [props.serviceArn] }));
@@ -357,6 +314,12 @@ export class DeliveryPipeline extends Construct {
       }),
     );
     verify.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }));
+    acknowledgeWildcards(verify.role!, {
+      [`Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${props.serviceStackName}/*`]:
+        'A stack ARN ends in an ID generated at creation; the stack name is fixed',
+      'Resource::*':
+        'ecs:ListTasks and ecs:DescribeTasks are limited to the cluster by condition; ecs:DescribeTaskDefinition has no resource-level permissions',
+    });
     this.pipeline.addStage({
       stageName: 'Verify',
       actions: [
@@ -391,8 +354,6 @@ export class DeliveryPipeline extends Construct {
       'Action::kms:GenerateDataKey*': "Encrypting artifacts with this pipeline's own key, and no other",
       'Action::kms:ReEncrypt*': "Encrypting artifacts with this pipeline's own key, and no other",
     };
-    const stackArn = `Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${props.serviceStackName}/*`;
-    const stackReason = 'A stack ARN ends in an ID generated at creation; the stack name is fixed';
     for (const p of [build, scan, deploy, verify]) {
       const id = nagArn(p).replace(/\.Arn>$/, '>');
       acknowledgeGrantPolicy(p.role!);
@@ -404,13 +365,6 @@ export class DeliveryPipeline extends Construct {
           "CodeBuild's default policy: this project's own log streams",
       });
     }
-    acknowledgeWildcards(build.role!, { 'Resource::*': 'ecr:GetAuthorizationToken has no resource-level permissions' });
-    acknowledgeWildcards(deploy.role!, { [stackArn]: stackReason });
-    acknowledgeWildcards(verify.role!, {
-      [stackArn]: stackReason,
-      'Resource::*':
-        'ecs:ListTasks and ecs:DescribeTasks are limited to the cluster by condition; ecs:DescribeTaskDefinition has no resource-level permissions',
-    });
     acknowledgeGrantPolicy(this.pipeline.role);
     acknowledgeWildcards(this.pipeline.role, {
       ...artifactAccess,

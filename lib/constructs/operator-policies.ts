@@ -12,7 +12,7 @@ export interface OperatorPoliciesProps {
   readonly serviceStack: cdk.Stack;
   /** The other stacks `npm run status` reads (registry, pipeline). */
   readonly otherStacks: cdk.Stack[];
-  /** The role CloudFormation updates the Service stack with; the rollback passes it. */
+  /** The role CloudFormation updates the Service stack with: its image-deploy role, which the rollback passes. */
   readonly stackRoleArn: string;
   /** The SSM parameter of the Service stack's SSM-typed BootstrapVersion parameter, e.g. `/cdk-bootstrap/hnb659fds/version`. */
   readonly bootstrapVersionParameter: string;
@@ -84,8 +84,16 @@ export class OperatorPolicies extends Construct {
         ...reads(),
         new iam.PolicyStatement({
           sid: 'ServiceStackUpdate',
-          actions: ['cloudformation:UpdateStack', 'cloudformation:DescribeStackEvents'],
+          actions: ['cloudformation:DescribeStackEvents'],
           resources: [stackArn(props.serviceStack)],
+        }),
+        // Only with the image-deploy role: `cloudformation:RoleArn` is the role the request names
+        // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html).
+        new iam.PolicyStatement({
+          sid: 'ServiceStackImageUpdate',
+          actions: ['cloudformation:UpdateStack'],
+          resources: [stackArn(props.serviceStack)],
+          conditions: { StringEquals: { 'cloudformation:RoleArn': props.stackRoleArn } },
         }),
         // CloudFormation updates the stack with its service role, which the caller must be allowed to pass
         // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html).

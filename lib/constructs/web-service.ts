@@ -13,10 +13,17 @@ import type { CpuArchitecture, DeploymentStrategyName } from '../config';
 import { parseSecretRef } from '../config/schema';
 import { acknowledgeGrantPolicy, acknowledgeWildcards } from './nag';
 
-/** Rollout timings. Together they bound one rolling wave; see `test/rollout-model.ts`. */
+/** Rollout timings. Together they bound one rolling wave; see `lib/ops/push-to-live.ts` and `test/rollout-model.ts`. */
 export const ROLLOUT = {
-  /** ALB health check interval. */
-  healthCheckIntervalSeconds: 10,
+  /**
+   * ALB health check interval: the ALB's minimum, 5 s (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
+   * A new task takes traffic after 2 × 5 s instead of 2 × 10 s: the push-to-live model's rolling wave fits in 80 s
+   * (lib/ops/push-to-live.ts) without shortening the deregistration delay, which bounds the requests a deploy lets finish
+   * (docs/app-limits.md). An unhealthy target is also taken out sooner: 3 × 5 s.
+   */
+  healthCheckIntervalSeconds: 5,
+  /** Below the interval, as the ALB requires; /health answers in milliseconds. */
+  healthCheckTimeoutSeconds: 4,
   /** Consecutive passes before a new target takes traffic. */
   healthyThresholdCount: 2,
   /** Consecutive failures before a target is taken out. */
@@ -258,7 +265,7 @@ export class WebService extends Construct {
         path: props.healthCheckPath,
         port: String(port),
         interval: cdk.Duration.seconds(ROLLOUT.healthCheckIntervalSeconds),
-        timeout: cdk.Duration.seconds(5),
+        timeout: cdk.Duration.seconds(ROLLOUT.healthCheckTimeoutSeconds),
         healthyThresholdCount: ROLLOUT.healthyThresholdCount,
         unhealthyThresholdCount: ROLLOUT.unhealthyThresholdCount,
         healthyHttpCodes: '200',

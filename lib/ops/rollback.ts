@@ -80,6 +80,9 @@ export async function rollback(
         new UpdateStackCommand({
           StackName: names.service,
           UsePreviousTemplate: true,
+          // The Service stack's image-deploy role (lib/constructs/image-deploy-role.ts): CloudFormation changes the
+          // image with it, never with the CDK bootstrap's administrator role.
+          RoleARN: stack.outputs.ImageDeployRoleArn,
           Parameters: Object.keys(stack.parameters).map((key) =>
             key === 'ImageTag' ? { ParameterKey: key, ParameterValue: target } : { ParameterKey: key, UsePreviousValue: true },
           ),

@@ -8,7 +8,11 @@
 # marked images ahead of its "last N images" rule, so ECR never expires the image that runs
 # (lib/constructs/image-repository.ts).
 #
-# In:  SERVICE_STACK_NAME, IMAGE_TAG, REPOSITORY_NAME, ENV_NAME
+# CloudFormation applies the update with STACK_ROLE_ARN, the Service stack's image-deploy role, which can change the
+# image and nothing else: never the CDK bootstrap's execution role (lib/constructs/image-deploy-role.ts). The pipeline
+# runs this file from its own stack's asset, never from the pushed commit (lib/constructs/step-code.ts).
+#
+# In:  SERVICE_STACK_NAME, STACK_ROLE_ARN, IMAGE_TAG, REPOSITORY_NAME, ENV_NAME
 # Any failure, a rollback included, exits non-zero with one line on stderr, prefixed `deploy:`.
 set -euo pipefail
 
@@ -18,6 +22,7 @@ fail() {
 }
 
 : "${SERVICE_STACK_NAME:?SERVICE_STACK_NAME is required}"
+: "${STACK_ROLE_ARN:?STACK_ROLE_ARN is required}"
 : "${IMAGE_TAG:?IMAGE_TAG is required}"
 : "${REPOSITORY_NAME:?REPOSITORY_NAME is required}"
 : "${ENV_NAME:?ENV_NAME is required}"
@@ -122,7 +127,7 @@ raise_to_floor() {
   fi
 }
 
-if ! output="$(aws cloudformation update-stack --stack-name "$stack" --use-previous-template \
+if ! output="$(aws cloudformation update-stack --stack-name "$stack" --use-previous-template --role-arn "$STACK_ROLE_ARN" \
   --parameters "${parameters[@]}" --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND 2>&1)"; then
   if grep -q 'No updates are to be performed' <<<"$output"; then
     echo "deploy: $stack already runs $IMAGE_TAG"

@@ -35,6 +35,12 @@ export class PipelineStack extends cdk.Stack {
       containerPort: config.containerPort,
       healthCheckPath: config.healthCheckPath,
       serviceStackName: props.serviceStack.stackName,
+      imageDeployRole: props.serviceStack.imageDeployRole,
+      bootstrapVersionParameter: cdk.DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER.replace(
+        '${Qualifier}',
+        (props.serviceStack.synthesizer as cdk.DefaultStackSynthesizer).bootstrapQualifier ??
+          cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER,
+      ),
       clusterArn: props.serviceStack.cluster.clusterArn,
       serviceArn: props.serviceStack.service.serviceArn,
       logRetention: config.logRetentionDays as logs.RetentionDays,
@@ -42,7 +48,7 @@ export class PipelineStack extends cdk.Stack {
     });
     this.addStackDependency(props.serviceStack, 'The pipeline deploys into the Service stack');
 
-    // CloudFormation updates the Service stack with the role and bootstrap parameter its synthesizer names.
+    // CloudFormation resolves the Service stack's bootstrap parameter, named by its synthesizer.
     const synthesizer = props.serviceStack.synthesizer as cdk.DefaultStackSynthesizer;
     // `npm run status` reads the stack that holds the image repository (the Registry stack) too.
     const registryStack = cdk.Stack.of(props.imageRepository);
@@ -51,7 +57,8 @@ export class PipelineStack extends cdk.Stack {
       namePrefix: `${config.appName}-${config.envName}`,
       serviceStack: props.serviceStack,
       otherStacks: registryStack === this ? [this] : [registryStack, this],
-      stackRoleArn: cdk.Fn.sub(synthesizer.cloudFormationExecutionRoleArn),
+      // The rollback changes ImageTag and nothing else: it passes the image-deploy role, like the pipeline.
+      stackRoleArn: props.serviceStack.imageDeployRole.roleArn,
       bootstrapVersionParameter: cdk.DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER.replace(
         '${Qualifier}',
         qualifier,

@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
+import { ImageDeployRole } from '../constructs/image-deploy-role';
 import { ImageRepository } from '../constructs/image-repository';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Network } from '../constructs/network';
@@ -34,6 +35,8 @@ export class ServiceStack extends cdk.Stack {
   public readonly url: string;
   /** The topic that alarms publish to. */
   public readonly alarmTopic: sns.Topic;
+  /** The CloudFormation role the pipeline passes to change ImageTag: it can do that and nothing else. */
+  public readonly imageDeployRole: iam.IRole;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -132,6 +135,21 @@ export class ServiceStack extends cdk.Stack {
     });
     this.service = web.service;
 
+    const synthesizer = this.synthesizer as cdk.DefaultStackSynthesizer;
+    const qualifier = synthesizer.bootstrapQualifier ?? cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    const registryStack = cdk.Stack.of(props.repository);
+    const infrastructureRole = web.service.node.tryFindChild('AlternateRole') as iam.IRole | undefined;
+    this.imageDeployRole = new ImageDeployRole(this, 'ImageDeploy', {
+      service: web.service,
+      taskDefinition: web.taskDefinition,
+      outputStackNames: registryStack === this ? [] : [registryStack.stackName],
+      bootstrapVersionParameter: cdk.DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER.replace(
+        '${Qualifier}',
+        qualifier,
+      ),
+      ecsServiceRoles: infrastructureRole ? [infrastructureRole] : [],
+    }).role;
+
     const monitoring = new ServiceMonitoring(this, 'Monitoring', {
       webService: web,
       loadBalancer: lb.loadBalancer,
@@ -171,6 +189,10 @@ export class ServiceStack extends cdk.Stack {
     });
     new cdk.CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
     new cdk.CfnOutput(this, 'ServiceName', { value: this.service.serviceName });
+    new cdk.CfnOutput(this, 'ImageDeployRoleArn', {
+      description: 'CloudFormation role for ImageTag-only updates (the pipeline and `npm run rollback` pass it)',
+      value: this.imageDeployRole.roleArn,
+    });
     new cdk.CfnOutput(this, 'AppLogGroup', { description: 'aws logs tail <this> --follow', value: logGroup.logGroupName });
     new cdk.CfnOutput(this, 'DeployedImageTag', { description: 'Image tag this stack runs', value: imageTag.valueAsString });
     new cdk.CfnOutput(this, 'DashboardUrl', {

@@ -159,6 +159,9 @@ function contextOf(conditionKeys: string[], input: Record<string, unknown>): Rec
       ? cluster
       : `arn:${FAKE.partition}:ecs:${FAKE.region}:${FAKE.account}:cluster/${cluster}`;
   }
+  // The role a stack operation names (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html).
+  const role = Object.entries(input).find(([k]) => norm(k) === 'rolearn')?.[1];
+  if (conditionKeys.includes('cloudformation:RoleArn') && typeof role === 'string') context['cloudformation:RoleArn'] = role;
   return context;
 }
 

@@ -3,6 +3,9 @@
  * give it: the pipeline's CodeBuild roles (found through each stage's project and its buildspec), and the operator's
  * status and rollback policies.
  */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   CloudFormationClient,
   DescribeStackEventsCommand,
@@ -45,8 +48,21 @@ const PIPELINE_VARIABLES: Record<string, string> = {
 /** Buildspec commands that make no AWS call. */
 const NO_AWS_CALLS = [/^npm ci\b/, /^set -a && \. \.\/pipeline\.env && set \+a$/];
 
+/**
+ * The repository file a step's asset holds: the project's STEP_CODE_SHA256 must be that file's digest, so the role
+ * check runs exactly the code the step runs.
+ */
+function stepCodeFile(file: string, env: Record<string, string>): string {
+  const digest = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(__dirname, '..', '..', file)))
+    .digest('hex');
+  if (env.STEP_CODE_SHA256 !== digest) throw new Error(`the step's code (${env.STEP_CODE_SHA256}) is not ${file} (${digest})`);
+  return file;
+}
+
 /** An identity's policies in a template: inline, attached AWS::IAM::Policy and customer-managed policies. */
-function rolePolicies(stack: ResolvedStack, roleId: string): Identity['policies'] {
+export function rolePolicies(stack: ResolvedStack, roleId: string): Identity['policies'] {
   const resources = stack.template.Resources;
   const role = resources[roleId];
   const policies: Identity['policies'] = [];
@@ -126,9 +142,28 @@ export async function pipelineStages(
       const calls: Call[] = [];
       const runs: StageIdentity['scriptRuns'] = [];
       for (const command of commands) {
-        const script = /^bash (lib\/pipeline\/[\w-]+\.sh)$/.exec(command)?.[1];
-        const entry = /\bbin\/([\w-]+)\.ts\b/.exec(command)?.[1];
-        if (script) {
+        // Step code from a pipeline-stack asset (lib/constructs/step-code.ts): the download is an S3 read by the role, the
+        // check makes no AWS call, and the run is the repository file whose SHA-256 the project carries.
+        const fetched = /^aws s3 cp --only-show-errors "\$STEP_CODE_URL" \S+$/.test(command);
+        const checked = /^echo "\$STEP_CODE_SHA256 {2}\S+" \| sha256sum --check --strict --quiet$/.test(command);
+        const stepRun = /^(bash|node) \/tmp\/pipeline-step\/([\w-]+)\.(sh|js)\b/.exec(command);
+        const script =
+          /^bash (lib\/pipeline\/[\w-]+\.sh)$/.exec(command)?.[1] ??
+          (stepRun?.[3] === 'sh' ? stepCodeFile(`lib/pipeline/${stepRun[2]}.sh`, env) : undefined);
+        const entry = /\bbin\/([\w-]+)\.ts\b/.exec(command)?.[1] ?? (stepRun?.[3] === 'js' ? stepRun[2] : undefined);
+        if (fetched) {
+          const url = new URL(env.STEP_CODE_URL);
+          calls.push({
+            shown: `aws s3 cp ${env.STEP_CODE_URL}`,
+            kind: 'sdk',
+            service: 's3',
+            operation: 'GetObject',
+            input: { Bucket: url.host, Key: url.pathname.slice(1) },
+            origin: stage.Name,
+          });
+        } else if (checked) {
+          continue;
+        } else if (script) {
           const r = await scriptRuns(script, env);
           runs.push({ script, runs: r });
           calls.push(...callsOf(script, r));

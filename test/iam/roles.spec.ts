@@ -2,8 +2,15 @@ import * as path from 'node:path';
 import { DEFAULT_ENVIRONMENT, environments, stackNames } from '../../lib/config';
 import { type Call, parseLine } from './calls';
 import { denied, type Identity, iamRequests, type IamRequest } from './iam';
-import { managedPolicyId, managedPolicyIdentity, opsScenarios, pipelineStages, type StageIdentity } from './identities';
-import { loadAssembly, type ResolvedStack } from './template';
+import {
+  managedPolicyId,
+  managedPolicyIdentity,
+  opsScenarios,
+  pipelineStages,
+  rolePolicies,
+  type StageIdentity,
+} from './identities';
+import { FAKE, loadAssembly, type ResolvedStack } from './template';
 
 /**
  * DESIGN §12: every AWS call that project code makes is checked against the identity that runs it, including the
@@ -70,6 +77,28 @@ describe.each(Object.keys(environments))('%s', (env) => {
     });
   });
 
+  // DESIGN §5.6: the pushed code can't widen its own powers. Every CodeBuild role is checked, Build's (which runs the
+  // pushed commit) first among them, against what would let code escape: new IAM principals or policies, the bootstrap's
+  // administrator execution role, and stack updates that do not pass the Service stack's image-deploy role.
+  describe.each(['Build', 'ScanGate', 'Deploy', 'Verify'])('the %s role cannot widen its powers', (name) => {
+    test('allows none of the escalations', async () => {
+      const l = await load(env);
+      expect(await allowed(stageOf(l, name), escalations(l), l.stacks)).toEqual([]);
+    });
+  });
+
+  describe("the Service stack's image-deploy role", () => {
+    test('allows what CloudFormation does for an ImageTag-only update', async () => {
+      const l = await load(env);
+      expect(await denied(imageDeployRole(l), imageTagUpdate(l), l.stacks)).toEqual([]);
+    });
+
+    test('allows none of the escalations, nor acting on another service or role', async () => {
+      const l = await load(env);
+      expect(await allowed(imageDeployRole(l), [...escalations(l), ...beyondTheService(l)], l.stacks)).toEqual([]);
+    });
+  });
+
   describe('the operator policies', () => {
     const policy = (l: Loaded, suffix: string): Identity => {
       const pipeline = l.stacks.get(l.names.pipeline)!;
@@ -96,6 +125,122 @@ describe.each(Object.keys(environments))('%s', (env) => {
   });
 });
 
+const ARN = (service: string, resource: string, region: string = FAKE.region) =>
+  `arn:${FAKE.partition}:${service}:${region}:${FAKE.account}:${resource}`;
+const request = (action: string, resource: string, context: Record<string, string> = {}): IamRequest => ({
+  call: { shown: `${action} ${resource}`, kind: 'sdk', service: '', operation: '', input: {}, origin: 'escalation check' },
+  action,
+  resource,
+  context,
+});
+const serviceOf = (l: Loaded) => l.stacks.get(l.names.service)!;
+/** The one resource of a type whose logical ID starts with the construct path's parts (`Web/Service` → `WebService…`). */
+const logicalIdOf = (stack: ResolvedStack, type: string, constructPath: string) => {
+  const prefix = constructPath.replace(/\W/g, '');
+  const found = Object.entries<any>(stack.template.Resources).filter(([id, r]) => r.Type === type && id.startsWith(prefix));
+  if (found.length !== 1) throw new Error(`${stack.name} has ${found.length} ${type} resources under ${constructPath}, not 1`);
+  return found[0][0];
+};
+const roleArnOf = (stack: ResolvedStack, pathPart: string) =>
+  stack.resolve({ 'Fn::GetAtt': [logicalIdOf(stack, 'AWS::IAM::Role', pathPart), 'Arn'] }) as string;
+
+/** The requests an identity IS allowed, each as `action resource context`: `denied` lists the others. */
+async function allowed(identity: Identity, requests: IamRequest[], stacks: Map<string, ResolvedStack>): Promise<string[]> {
+  const out: string[] = [];
+  for (const r of requests) {
+    if ((await denied(identity, [r], stacks)).length === 0) out.push(`${r.action} ${r.resource} ${JSON.stringify(r.context)}`);
+  }
+  return out;
+}
+
+/** The Service stack's image-deploy role, as CloudFormation assumes it. */
+function imageDeployRole(l: Loaded): Identity {
+  const stack = serviceOf(l);
+  const roleId = logicalIdOf(stack, 'AWS::IAM::Role', 'ImageDeploy/Role');
+  return {
+    name: 'image-deploy role',
+    principal: `arn:${FAKE.partition}:sts::${FAKE.account}:assumed-role/${stack.physicalName(roleId)}/AWSCloudFormation`,
+    policies: rolePolicies(stack, roleId),
+  };
+}
+
+/** What would let code escape its role: new principals and policies, the bootstrap's role, stack updates without the image-deploy role. */
+function escalations(l: Loaded): IamRequest[] {
+  const service = serviceOf(l);
+  const bootstrapRole = service.resolve({ 'Fn::Sub': service.artifact.cloudFormationExecutionRoleArn });
+  const imageRole = roleArnOf(service, 'ImageDeploy/Role');
+  const stackArn = (name: string) => ARN('cloudformation', `stack/${name}/5b1f7d40-0000-11ef-8000-0123456789ab`);
+  const iam = (resource: string) => `arn:${FAKE.partition}:iam::${FAKE.account}:${resource}`;
+  return [
+    request('iam:CreateUser', iam('user/intruder')),
+    request('iam:CreateRole', iam('role/intruder')),
+    request('iam:CreateAccessKey', iam('user/intruder')),
+    request('iam:CreatePolicy', iam('policy/intruder')),
+    request('iam:PutRolePolicy', imageRole),
+    request('iam:AttachRolePolicy', imageRole),
+    request('iam:PutUserPolicy', iam('user/intruder')),
+    request('iam:CreateServiceLinkedRole', iam('role/aws-service-role/intruder')),
+    request('iam:PassRole', bootstrapRole, { 'iam:PassedToService': 'cloudformation.amazonaws.com' }),
+    request('cloudformation:UpdateStack', stackArn(l.names.service), { 'cloudformation:RoleArn': bootstrapRole }),
+    // No role named: CloudFormation would use the stack's previous one, which `cdk deploy` set to the bootstrap's.
+    request('cloudformation:UpdateStack', stackArn(l.names.service)),
+    request('cloudformation:CreateStack', stackArn('intruder'), { 'cloudformation:RoleArn': imageRole }),
+    request('cloudformation:UpdateStack', stackArn(l.names.pipeline), { 'cloudformation:RoleArn': imageRole }),
+    request('cloudformation:UpdateStack', stackArn(l.names.registry), { 'cloudformation:RoleArn': imageRole }),
+    request('cloudformation:CreateChangeSet', stackArn(l.names.service), { 'cloudformation:RoleArn': bootstrapRole }),
+  ];
+}
+
+/**
+ * What CloudFormation calls with the stack's role for an ImageTag-only update, read from the synthesized template:
+ * ImageTag is in the task definition (image, APP_VERSION), so it is replaced (a new revision registered with its two
+ * roles, the old one deregistered) and the service moves to it; the first image flips HasImage, which changes the
+ * service's DesiredCount and the scalable target's MinCapacity. The template's SSM-typed BootstrapVersion and its
+ * Fn::GetStackOutput of the Registry stack are resolved too.
+ */
+function imageTagUpdate(l: Loaded): IamRequest[] {
+  const stack = serviceOf(l);
+  const serviceArn = stack.resolve({ Ref: logicalIdOf(stack, 'AWS::ECS::Service', 'Web/Service') }) as string;
+  const toTasks = { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' };
+  const taskDefinition = ARN('ecs', 'task-definition/app:8');
+  return [
+    request('ecs:RegisterTaskDefinition', '*'),
+    request('ecs:TagResource', taskDefinition, { 'ecs:CreateAction': 'RegisterTaskDefinition' }),
+    request('iam:PassRole', roleArnOf(stack, 'Web/TaskDefinition/TaskRole'), toTasks),
+    request('iam:PassRole', roleArnOf(stack, 'Web/TaskDefinition/ExecutionRole'), toTasks),
+    request('ecs:DescribeTaskDefinition', '*'),
+    request('ecs:DeregisterTaskDefinition', '*'),
+    request('ecs:UpdateService', serviceArn),
+    request('ecs:DescribeServices', serviceArn),
+    request('application-autoscaling:RegisterScalableTarget', '*'),
+    request('application-autoscaling:DescribeScalableTargets', '*'),
+    request('ssm:GetParameters', ARN('ssm', 'parameter/cdk-bootstrap/hnb659fds/version')),
+    request(
+      'cloudformation:DescribeStacks',
+      ARN('cloudformation', `stack/${l.names.registry}/5b1f7d40-0000-11ef-8000-0123456789ab`),
+    ),
+  ];
+}
+
+/** The same kinds of action on what is not this stack's: another service, another role, tagging outside a register. */
+function beyondTheService(l: Loaded): IamRequest[] {
+  const cluster = serviceOf(l).outputs().ClusterName;
+  return [
+    request('ecs:UpdateService', ARN('ecs', `service/${cluster}/other-service`)),
+    request('ecs:DeleteService', ARN('ecs', `service/${cluster}/other-service`)),
+    request('ecs:RunTask', ARN('ecs', 'task-definition/app:8')),
+    request('ecs:TagResource', ARN('ecs', `service/${cluster}/other-service`)),
+    request('iam:PassRole', `arn:${FAKE.partition}:iam::${FAKE.account}:role/admin`, {
+      'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+    }),
+    request('iam:PassRole', roleArnOf(serviceOf(l), 'Web/TaskDefinition/TaskRole'), {
+      'iam:PassedToService': 'lambda.amazonaws.com',
+    }),
+    request('cloudformation:UpdateStack', ARN('cloudformation', `stack/${l.names.service}/5b1f7d40-0000-11ef-8000-0123456789ab`)),
+    request('s3:GetObject', `arn:${FAKE.partition}:s3:::any-bucket/any-key`),
+  ];
+}
+
 // The check's own behaviour, on the default environment.
 let stacks: Map<string, ResolvedStack>;
 let names: Loaded['names'];
@@ -109,14 +254,16 @@ beforeAll(async () => {
 describe('the check itself', () => {
   const deployUpdate = () => stage('Deploy').calls.find((c) => c.operation === 'update-stack')!;
 
-  test('records the implicit permissions of a stack update: the bootstrap parameter and the stack role', async () => {
+  test('records the implicit permissions of a stack update: the bootstrap parameter and the image-deploy role', async () => {
     const requests = await iamRequests(deployUpdate(), stacks);
+    const imageRole = stacks.get(names.service)!.outputs().ImageDeployRoleArn;
     const summary = requests.map((r: IamRequest) => `${r.action} ${r.resource}`);
     expect(summary).toEqual([
       `cloudformation:UpdateStack arn:aws:cloudformation:eu-west-1:123456789012:stack/${names.service}/5b1f7d40-0000-11ef-8000-0123456789ab`,
       'ssm:GetParameters arn:aws:ssm:eu-west-1:123456789012:parameter/cdk-bootstrap/hnb659fds/version',
-      'iam:PassRole arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1',
+      `iam:PassRole ${imageRole}`,
     ]);
+    expect(requests[0].context).toEqual({ 'cloudformation:RoleArn': imageRole });
   });
 
   test('fails when a role lacks a permission the code needs, naming the call, the role and the action', async () => {
@@ -131,7 +278,7 @@ describe('the check itself', () => {
     const lines = await denied(withoutPassRole, await iamRequests(deployUpdate(), stacks), stacks);
     expect(lines).toContainEqual(
       expect.stringMatching(
-        /^Deploy role: aws cloudformation update-stack --stack-name \S+ .* needs iam:PassRole on arn:aws:iam::123456789012:role\/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1 with \{"iam:PassedToService":"cloudformation.amazonaws.com"\}/,
+        /^Deploy role: aws cloudformation update-stack --stack-name \S+ .* needs iam:PassRole on arn:aws:iam::123456789012:role\/\S*ImageDeploy\S* with \{"iam:PassedToService":"cloudformation.amazonaws.com"\}/,
       ),
     );
   });

@@ -250,7 +250,7 @@ test('runs the first-deploy path in order, cleans up, and reports each step and 
   expect(report).toMatch(/ {2}destroy +ok +11m 00s\n/);
   expect(report).toMatch(/ {2}total +40m 00s\n/);
   expect(report).toContain(
-    'push to live: 10m 00s measured; modelled 9–13 min (docs/cost-and-speed.md, Push to live, modelled): within the model',
+    'push to live: 10m 00s measured; modelled 8–9 min (npm run model:push-to-live, dev): SLOWER than the model',
   );
   expect(report).toContain('Left behind: nothing found.');
   // Polling is injected: the fake clock advanced, no real time passed.

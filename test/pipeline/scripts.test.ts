@@ -407,18 +407,20 @@ describe('scan-gate.sh', () => {
 describe('deploy.sh', () => {
   const DEPLOY_ENV = {
     SERVICE_STACK_NAME: 'fargate-app-dev-service',
+    STACK_ROLE_ARN: 'arn:aws:iam::123456789012:role/image-deploy',
     IMAGE_TAG: TAG,
     REPOSITORY_NAME: 'images',
     ENV_NAME: 'dev',
   };
   const MARKER = `deployed-dev-${TAG}`;
 
-  test('changes only the ImageTag parameter, on the previous template', () => {
+  test('changes only the ImageTag parameter, on the previous template, with the image-deploy role', () => {
     const r = run('deploy.sh', DEPLOY_ENV);
     expect(r.status).toBe(0);
     const update = r.calls.find((c) => c.startsWith('aws cloudformation update-stack'));
     expect(update).toBe(
       'aws cloudformation update-stack --stack-name fargate-app-dev-service --use-previous-template ' +
+        '--role-arn arn:aws:iam::123456789012:role/image-deploy ' +
         `--parameters ParameterKey=BootstrapVersion,UsePreviousValue=true ParameterKey=ImageTag,ParameterValue=${TAG} ` +
         '--capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND',
     );

@@ -1,4 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { environments, stackNames } from '../../lib/config';
 import { synth, synthesized, type Synthesized } from '../helpers';
 import { VARIANTS } from '../templates/targets';
@@ -79,11 +82,54 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
     });
   });
 
-  test('keeps logic out of the buildspecs: they call lib/pipeline scripts', () => {
-    for (const stage of ['Build', 'ScanGate', 'Deploy']) {
-      const spec = JSON.parse(projectNamed(pipeline(env), stage).props.Source.BuildSpec);
-      expect(spec.phases.build.commands[0]).toMatch(/^bash lib\/pipeline\/[a-z-]+\.sh$/);
-    }
+  test('keeps logic out of the buildspecs: Build calls its lib/pipeline script', () => {
+    const spec = JSON.parse(projectNamed(pipeline(env), 'Build').props.Source.BuildSpec);
+    expect(spec.phases.build.commands[0]).toBe('bash lib/pipeline/build.sh');
+  });
+
+  // DESIGN §5.6: what ScanGate, Deploy and Verify run comes from the pipeline stack, never from the source artifact.
+  describe.each([
+    ['ScanGate', 'lib/pipeline/scan-gate.sh', 'bash'],
+    ['Deploy', 'lib/pipeline/deploy.sh', 'bash'],
+    ['Verify', 'bin/verify.ts', 'node'],
+  ])('the %s step', (stage, file, runner) => {
+    const project = () => projectNamed(pipeline(env), stage).props;
+    const variable = (name: string) =>
+      project().Environment.EnvironmentVariables.find((v: { Name: string }) => v.Name === name)?.Value;
+
+    test('reads no script, package or file of the source artifact', () => {
+      const spec = project().Source.BuildSpec as string;
+      // Every path a command names is absolute, under the step's own directory.
+      const commands: string[] = Object.values<any>(JSON.parse(spec).phases).flatMap((p) => p.commands ?? []);
+      expect(spec).not.toMatch(/lib\/pipeline|bin\/|CODEBUILD_SRC_DIR|npm |npx |\.\/|runtime-versions/);
+      for (const c of commands) expect(c).toMatch(/^(aws s3 cp|echo|bash|node) /);
+      expect(commands.at(-1)).toMatch(new RegExp(`^${runner} /tmp/pipeline-step/[\\w-]+\\.(sh|js)\\b`));
+    });
+
+    test("runs this stack's asset, checked against its SHA-256 before it runs", () => {
+      const commands: string[] = JSON.parse(project().Source.BuildSpec).phases.build.commands;
+      expect(commands[0]).toMatch(/^aws s3 cp --only-show-errors "\$STEP_CODE_URL" \/tmp\/pipeline-step\//);
+      expect(commands[1]).toMatch(/\| sha256sum --check --strict --quiet$/);
+      expect(JSON.stringify(variable('STEP_CODE_URL'))).toContain('cdk-hnb659fds-assets-');
+      expect(variable('STEP_CODE_SHA256')).toMatch(/^[0-9a-f]{64}$/);
+      if (runner === 'bash') {
+        const digest = crypto
+          .createHash('sha256')
+          .update(fs.readFileSync(path.join(__dirname, '..', '..', file)))
+          .digest('hex');
+        expect(variable('STEP_CODE_SHA256')).toBe(digest);
+      }
+    });
+  });
+
+  test('runs ScanGate and Verify on Lambda compute, Build and Deploy on EC2', () => {
+    const compute = (stage: string) => projectNamed(pipeline(env), stage).props.Environment.ComputeType;
+    expect(['Build', 'ScanGate', 'Deploy', 'Verify'].map(compute)).toEqual([
+      'BUILD_GENERAL1_SMALL',
+      'BUILD_LAMBDA_1GB',
+      'BUILD_GENERAL1_SMALL',
+      'BUILD_LAMBDA_1GB',
+    ]);
   });
 
   test('exports the image tag and digest from the build', () => {
@@ -108,9 +154,35 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
   test('the deploy role can update the Service stack and nothing else', () => {
     const statements = policyOfProject(pipeline(env), 'Deploy');
     const cfn = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('cloudformation:')));
+    const stackArn = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':cloudformation:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:stack/${stackNames(c).service}/*`,
+        ],
+      ],
+    };
+    const imageDeployRole = {
+      'Fn::GetStackOutput': expect.objectContaining({
+        StackName: stackNames(c).service,
+        OutputName: expect.stringContaining('ImageDeployRole'),
+      }),
+    };
     expect(cfn).toEqual([
       {
-        Action: ['cloudformation:DescribeStackEvents', 'cloudformation:DescribeStacks', 'cloudformation:UpdateStack'],
+        Action: 'cloudformation:UpdateStack',
+        Condition: { StringEquals: { 'cloudformation:RoleArn': imageDeployRole } },
+        Effect: 'Allow',
+        Resource: stackArn,
+      },
+      {
+        Action: ['cloudformation:DescribeStackEvents', 'cloudformation:DescribeStacks'],
         Effect: 'Allow',
         Resource: {
           'Fn::Join': [
@@ -128,9 +200,16 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
         },
       },
     ]);
-    const passRole = statements.find((s) => s.Action === 'iam:PassRole');
-    expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } });
-    expect(JSON.stringify(passRole.Resource)).toContain('cfn-exec-role');
+    const passRole = statements.filter((s) => s.Action === 'iam:PassRole');
+    expect(passRole).toEqual([
+      {
+        Action: 'iam:PassRole',
+        Condition: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+        Effect: 'Allow',
+        Resource: imageDeployRole,
+      },
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('cfn-exec-role');
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.some((a: string) => /^(iam:(?!PassRole)|cloudformation:(Create|Delete))/.test(a))).toBe(false);
     // ECR: the deployed marker on this repository's images; ECS: the first image's desired count, on this one service.
@@ -199,9 +278,8 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
     });
   });
 
-  test('runs Verify on Node.js 22', () => {
-    const spec = JSON.parse(projectNamed(pipeline(env), 'Verify').props.Source.BuildSpec);
-    expect(spec.phases.install['runtime-versions']).toEqual({ nodejs: '22' });
+  test('runs Verify on Node.js 22, the Lambda image the bundle targets', () => {
+    expect(projectNamed(pipeline(env), 'Verify').props.Environment.Image).toMatch(/lambda-standard:nodejs22$/);
   });
 
   test('calls KMS on every artifact access (no S3 Bucket Key), so CloudTrail records each one', () => {
@@ -212,9 +290,9 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
 
   test('verifies the running digest and the health check', () => {
     const spec = JSON.parse(projectNamed(pipeline(env), 'Verify').props.Source.BuildSpec);
-    expect(spec.phases.build.commands).toEqual([
-      'npx tsx bin/verify.ts --env "$ENV_NAME" --tag "$IMAGE_TAG" --digest "$IMAGE_DIGEST"',
-    ]);
+    expect(spec.phases.build.commands.at(-1)).toBe(
+      'node /tmp/pipeline-step/verify.js --env "$ENV_NAME" --tag "$IMAGE_TAG" --digest "$IMAGE_DIGEST"',
+    );
     const verify = pipelineOf(pipeline(env)).Stages.find((s: any) => s.Name === 'Verify').Actions[0];
     expect(JSON.parse(verify.Configuration.EnvironmentVariables)).toEqual([
       { name: 'IMAGE_TAG', type: 'PLAINTEXT', value: '#{Build.IMAGE_TAG}' },

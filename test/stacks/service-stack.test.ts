@@ -117,10 +117,11 @@ describe.each(Object.keys(environments))('%s service stack', (env) => {
     expect(named('unhealthy-targets')).toContain('UnHealthyHostCount');
   });
 
-  test('drains targets in 20 seconds and checks health every 10 seconds, healthy after 2', () => {
+  test('drains targets in 20 seconds and checks health every 5 seconds (timeout 4), healthy after 2', () => {
     service(env).hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       HealthCheckPath: c.healthCheckPath,
-      HealthCheckIntervalSeconds: 10,
+      HealthCheckIntervalSeconds: 5,
+      HealthCheckTimeoutSeconds: 4,
       HealthyThresholdCount: 2,
       TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '20' }]),
     });

@@ -1,9 +1,10 @@
 /**
- * The push-to-live time the docs model for `dev` (docs/cost-and-speed.md, "Push to live, modelled": ≈ 9–13 min).
- * The smoke test prints its measurement next to this; point it at the model's source when the model moves into code.
+ * The push-to-live time the model gives for `dev`, rounded out to whole minutes: `npm run model:push-to-live`
+ * (lib/ops/push-to-live.ts, printed in docs/cost-and-speed.md). The smoke test prints its measurement next to this;
+ * test/ops/push-to-live.test.ts fails when the model moves and this does not.
  */
 export const PUSH_TO_LIVE_MODEL_MINUTES: { readonly min: number; readonly max: number; readonly source: string } = {
-  min: 9,
-  max: 13,
-  source: 'docs/cost-and-speed.md, Push to live, modelled',
+  min: 8,
+  max: 9,
+  source: 'npm run model:push-to-live, dev',
 };

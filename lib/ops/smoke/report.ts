@@ -14,7 +14,8 @@ export function modelComparison(seconds: number, model = PUSH_TO_LIVE_MODEL_MINU
   const minutes = seconds / 60;
   const verdict =
     minutes < model.min ? 'faster than the model' : minutes > model.max ? 'SLOWER than the model' : 'within the model';
-  return `push to live: ${duration(seconds)} measured; modelled ${model.min}–${model.max} min (${model.source}): ${verdict}`;
+  const range = model.min === model.max ? `${model.min}` : `${model.min}–${model.max}`;
+  return `push to live: ${duration(seconds)} measured; modelled ${range} min (${model.source}): ${verdict}`;
 }
 
 /** The end-of-run report: each step's result and duration, push-to-live against the model, and what is left. */

@@ -1,0 +1,76 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { environments } from '../../lib/config';
+import { ASSUMPTIONS, type PushToLive, pushToLive, renderModelSection, rollingWave } from '../../lib/ops/push-to-live';
+import { PUSH_TO_LIVE_MODEL_MINUTES } from '../../lib/ops/smoke/model';
+import { synthesized } from '../helpers';
+
+const models: Record<string, PushToLive> = {};
+const model = (env: string) =>
+  (models[env] ??= pushToLive(synthesized(env).json('pipeline') as any, synthesized(env).json('service') as any));
+const seconds = (m: PushToLive, stage: string) => m.stages.find((s) => s.stage === stage)!.seconds;
+
+describe.each(Object.keys(environments))('%s', (env) => {
+  test('models every stage of the synthesized pipeline but the approval, in order', () => {
+    expect(model(env).stages.map((s) => s.stage)).toEqual(['Source', 'Build', 'ScanGate', 'Deploy', 'Verify']);
+    expect(model(env).totalSeconds).toBe(model(env).stages.reduce((sum, s) => sum + s.seconds, 0));
+  });
+
+  test('charges Lambda start-up, not EC2 provisioning, to ScanGate and Verify', () => {
+    for (const stage of ['ScanGate', 'Verify']) {
+      expect(model(env).stages.find((s) => s.stage === stage)!.detail).toContain(
+        `Lambda provisioning ${ASSUMPTIONS.provisionLambda.value}`,
+      );
+    }
+    expect(model(env).stages.find((s) => s.stage === 'Deploy')!.detail).toContain('EC2 provisioning');
+  });
+
+  test('models one rolling wave in 80 seconds or less', () => {
+    expect(model(env).wave.total).toBeLessThanOrEqual(80);
+  });
+
+  test("reads the bake time from the deployment's alarms: the longest Period × EvaluationPeriods", () => {
+    expect(model(env).bakeSeconds).toBe(120);
+  });
+});
+
+test('the Deploy stage is the wave, the bake time and fixed costs', () => {
+  const m = model('dev');
+  const fixed =
+    ASSUMPTIONS.actionOverhead.value +
+    ASSUMPTIONS.provisionEc2.value +
+    ASSUMPTIONS.deployScript.value +
+    ASSUMPTIONS.stackUpdate.value;
+  expect(seconds(m, 'Deploy')).toBe(fixed + m.waves * m.wave.total + m.bakeSeconds);
+});
+
+test('a wave of the all-defaults target group and task takes the defaults: 5 × 30 s checks, 300 s draining', () => {
+  const template = {
+    Resources: {
+      TG: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: {} },
+      TD: { Type: 'AWS::ECS::TaskDefinition', Properties: { ContainerDefinitions: [{}] } },
+    },
+  };
+  expect(rollingWave(template, 30)).toMatchObject({ healthChecks: 150, deregistration: 300, stop: 30, total: 515 });
+});
+
+test('fails when the pipeline has a stage the model does not know', () => {
+  const pipeline = synthesized('dev').json('pipeline');
+  const copy = JSON.parse(JSON.stringify(pipeline));
+  const resource: any = Object.values(copy.Resources).find((r: any) => r.Type === 'AWS::CodePipeline::Pipeline');
+  resource.Properties.Stages.find((s: any) => s.Name === 'Verify').Name = 'Smoke';
+  expect(() => pushToLive(copy, synthesized('dev').json('service') as any)).toThrow(
+    'push-to-live model: no model for stage Smoke',
+  );
+});
+
+test('docs/cost-and-speed.md prints the model as it is', () => {
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'cost-and-speed.md'), 'utf8');
+  const section = /<!-- push-to-live:begin -->\n([\s\S]*?)\n<!-- push-to-live:end -->/.exec(doc)?.[1];
+  expect(section).toBe(renderModelSection(Object.fromEntries(Object.keys(environments).map((env) => [env, model(env)]))));
+});
+
+test("the smoke test's model figure is the model's dev total, rounded out to whole minutes", () => {
+  const minutes = model('dev').totalSeconds / 60;
+  expect(PUSH_TO_LIVE_MODEL_MINUTES).toMatchObject({ min: Math.floor(minutes), max: Math.ceil(minutes) });
+});
