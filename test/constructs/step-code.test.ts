@@ -13,10 +13,11 @@ test('bundles bin/verify.ts into one file that runs on its own, without the proj
   const file = path.join(dir, 'verify.js');
   fs.copyFileSync(bundle(VERIFY_ENTRY), file);
   const r = spawnSync(process.execPath, [file], { cwd: dir, env: { PATH: process.env.PATH }, encoding: 'utf8' });
-  expect({ status: r.status, stderr: r.stderr.trim() }).toEqual({
+  expect({ status: r.status, stderr: r.stderr.split('\n')[0] }).toEqual({
     status: 2,
-    stderr: 'error: usage: verify --env NAME --tag TAG --digest sha256:...',
+    stderr: 'error: missing --env, --tag, --digest',
   });
+  expect(r.stderr).toContain('usage: npx tsx bin/verify.ts --env NAME --tag TAG --digest sha256:...');
 });
 
 test('fails when a Lambda compute step is given more than 15 minutes', () => {
