@@ -208,7 +208,9 @@ export class DeliveryPipeline extends Construct {
       variablesNamespace: 'Build',
     });
     this.pipeline.addStage({ stageName: 'Build', actions: [buildAction] });
-    const imageTag = buildAction.variable('IMAGE_TAG');
+    // The tag is the commit, set by the pipeline, never what Build's (the pushed commit's) code reports; its digest is
+    // checked by ScanGate against what the tag holds in ECR (scan-gate.sh), so Deploy and Verify act on the scanned image.
+    const imageTag = sourceAction.variables.commitId;
     const imageDigest = buildAction.variable('IMAGE_DIGEST');
 
     // Scan gate: its code comes from this stack, so a push cannot wave its own image through. Lambda compute: it only
@@ -226,7 +228,7 @@ export class DeliveryPipeline extends Construct {
       buildSpec: { version: '0.2', phases: { build: { commands: scanCode.commands() } } },
     });
     scanCode.grantRead(scan);
-    props.imageRepository.grant(scan, 'ecr:DescribeImageScanFindings');
+    props.imageRepository.grant(scan, 'ecr:DescribeImageScanFindings', 'ecr:DescribeImages');
     // scan-gate.sh reads the registry's scanning configuration, and under enhanced scanning Inspector's coverage and
     // findings of the image (ECR's DescribeImageScanFindings itself needs inspector2:ListFindings then). None of these
     // has resource-level permissions: GetRegistryScanningConfiguration acts on the registry
@@ -250,7 +252,7 @@ export class DeliveryPipeline extends Construct {
           actionName: 'ScanGate',
           project: scan,
           input: sourceOutput,
-          environmentVariables: { IMAGE_DIGEST: { value: imageDigest } },
+          environmentVariables: { IMAGE_TAG: { value: imageTag }, IMAGE_DIGEST: { value: imageDigest } },
         }),
       ],
     });

@@ -32,6 +32,11 @@ export interface ImageDeployRoleProps {
  * changes the service's DesiredCount and the scalable target's MinCapacity. Everything is scoped to this stack's own
  * service, task roles and scalable target, so passing this role with another stack's template gets nothing more.
  */
+/** The logical ID CloudFormation gives a construct's resource, as cdk-nag names it in a finding. */
+function logicalIdOf(construct: Construct): string {
+  return cdk.Stack.of(construct).getLogicalId(construct.node.defaultChild as cdk.CfnElement);
+}
+
 export class ImageDeployRole extends Construct {
   /** The role. */
   public readonly role: iam.Role;
@@ -39,14 +44,16 @@ export class ImageDeployRole extends Construct {
   constructor(scope: Construct, id: string, props: ImageDeployRoleProps) {
     super(scope, id);
     const stack = cdk.Stack.of(this);
-    // CloudFormation assumes a stack's service role as cloudformation.amazonaws.com
-    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html); SourceAccount keeps
-    // another account's CloudFormation from being handed it.
+    // CloudFormation assumes a stack's service role as cloudformation.amazonaws.com, and the documented trust policy
+    // names that principal and nothing else
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html); the CDK bootstrap's
+    // own execution role trusts it the same way. No aws:SourceAccount condition: the page does not say CloudFormation
+    // sends one when it assumes a service role, and if it did not, every deploy would fail to assume this role. Who may
+    // hand the role to CloudFormation is what guards it: iam:PassRole on it is granted to the Deploy step and the
+    // rollback policy only, and a role cannot be passed to another account.
     this.role = new iam.Role(this, 'Role', {
       description: `CloudFormation role for ImageTag updates of ${stack.stackName} only`,
-      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
+      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
     });
     const statements: iam.PolicyStatement[] = [];
 
@@ -88,12 +95,45 @@ export class ImageDeployRole extends Construct {
         }),
       );
     }
-    // The service moves to the new revision; CloudFormation then waits for it to stabilize.
+    // CloudFormation's resource handlers call more than the one mutating action: each declares its calls in its
+    // registry schema (`handlers.<operation>.permissions`, returned by `aws cloudformation describe-type --type RESOURCE
+    // --type-name AWS::ECS::Service`; https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schema.html).
+    // AWS::ECS::TaskDefinition's create and delete handlers read the roles they pass (iam:GetRole).
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ReadTaskRoles',
+        actions: ['iam:GetRole'],
+        resources: taskRoles.map((r) => r.roleArn),
+      }),
+    );
+    // The service moves to the new revision; CloudFormation then waits for it to stabilize. AWS::ECS::Service's update
+    // handler declares ecs:DescribeServiceDeployments, DescribeServices, ListServiceDeployments, ListTagsForResource,
+    // StopServiceDeployment, TagResource, UntagResource and UpdateService: the service's own actions on the service,
+    // and its deployments' on `service-deployment/<cluster>/<service>/*`
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
     statements.push(
       new iam.PolicyStatement({
         sid: 'UpdateThisService',
-        actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
+        actions: [
+          'ecs:UpdateService',
+          'ecs:DescribeServices',
+          'ecs:ListServiceDeployments',
+          'ecs:ListTagsForResource',
+          'ecs:TagResource',
+          'ecs:UntagResource',
+        ],
         resources: [props.service.serviceArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ThisServiceDeployments',
+        actions: ['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'],
+        resources: [
+          stack.formatArn({
+            service: 'ecs',
+            resource: 'service-deployment',
+            resourceName: `${props.service.cluster.clusterName}/${props.service.serviceName}/*`,
+          }),
+        ],
       }),
     );
     // The first image raises the scalable target's floor. Application Auto Scaling's actions take `*`
@@ -102,7 +142,12 @@ export class ImageDeployRole extends Construct {
     statements.push(
       new iam.PolicyStatement({
         sid: 'ScalingFloor',
-        actions: ['application-autoscaling:RegisterScalableTarget', 'application-autoscaling:DescribeScalableTargets'],
+        // The ScalableTarget's update handler reads the target's scheduled actions too.
+        actions: [
+          'application-autoscaling:RegisterScalableTarget',
+          'application-autoscaling:DescribeScalableTargets',
+          'application-autoscaling:DescribeScheduledActions',
+        ],
         resources: ['*'],
       }),
     );
@@ -146,6 +191,11 @@ export class ImageDeployRole extends Construct {
     };
     cdk.Validations.of(policy).acknowledge(
       ...Object.entries(wildcards).map(([finding, reason]) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason })),
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service-deployment/<${logicalIdOf(props.service.cluster)}>/<${logicalIdOf(props.service)}.Name>/*]`,
+        reason:
+          "A service deployment's ID is generated by ECS per deployment; the wildcard is limited to this service's deployments",
+      },
       ...props.outputStackNames.map((name) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${name}/*]`,
         reason: 'A stack ARN ends in an ID generated at creation; the stack name is fixed',

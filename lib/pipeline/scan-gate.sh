@@ -10,7 +10,8 @@
 #   its findings exist (aws/aws-sdk#289). The gate therefore waits for Inspector's own coverage record of the image
 #   (ACTIVE with a lastScannedAt) and reads the findings from Inspector, filtered by the image digest.
 #
-# In:  REPOSITORY_NAME, IMAGE_DIGEST, SCAN_SEVERITY_THRESHOLD (LOW, MEDIUM, HIGH or CRITICAL; default CRITICAL),
+# In:  REPOSITORY_NAME, IMAGE_TAG (the tag Deploy will deploy: the commit, set by the pipeline), IMAGE_DIGEST (what
+#      Build reported), SCAN_SEVERITY_THRESHOLD (LOW, MEDIUM, HIGH or CRITICAL; default CRITICAL),
 #      SCAN_TIMEOUT_SECONDS (default 600), SCAN_POLL_SECONDS (default 10)
 # Any failure exits non-zero with one line on stderr, prefixed `scan-gate:`.
 set -euo pipefail
@@ -21,6 +22,7 @@ fail() {
 }
 
 : "${REPOSITORY_NAME:?REPOSITORY_NAME is required}"
+: "${IMAGE_TAG:?IMAGE_TAG is required}"
 : "${IMAGE_DIGEST:?IMAGE_DIGEST is required}"
 threshold="${SCAN_SEVERITY_THRESHOLD:-CRITICAL}"
 case "$threshold" in
@@ -62,6 +64,16 @@ scan_record() {
   grep -q ScanNotFoundException "$err" || fail "could not read the scan of $IMAGE_DIGEST: $(tail -n 1 "$err")"
   echo '{"imageScanStatus": {"status": "NOT_STARTED", "description": "no scan yet"}}'
 }
+
+# The digest to scan must be the one the tag Deploy will deploy points to: Build runs the pushed commit's code, so its
+# report alone could name a clean image while the tag holds another. ECR answers which tags the reported digest carries;
+# a tag names one image, and the repository's tags are immutable (all but the build cache's), so once the digest carries
+# the tag, the tag can never point elsewhere (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html).
+tags="$(aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids "imageDigest=$IMAGE_DIGEST" \
+  --query 'imageDetails[0].imageTags' --output text 2>"$err")" ||
+  fail "could not read the image $IMAGE_DIGEST that Build reported: $(tail -n 1 "$err")"
+[[ " $(tr -s '[:space:]' ' ' <<<"$tags") " == *" $IMAGE_TAG "* ]] ||
+  fail "$IMAGE_DIGEST, which Build reported, is not $REPOSITORY_NAME:$IMAGE_TAG (its tags: ${tags:-none}): the gate scans what Deploy will deploy, so it stops here"
 
 config="$(aws ecr get-registry-scanning-configuration --output json 2>"$err")" ||
   fail "could not read the registry's scanning configuration: $(tail -n 1 "$err")"

@@ -196,11 +196,18 @@ function escalations(l: Loaded): IamRequest[] {
  * ImageTag is in the task definition (image, APP_VERSION), so it is replaced (a new revision registered with its two
  * roles, the old one deregistered) and the service moves to it; the first image flips HasImage, which changes the
  * service's DesiredCount and the scalable target's MinCapacity. The template's SSM-typed BootstrapVersion and its
- * Fn::GetStackOutput of the Registry stack are resolved too.
+ * Fn::GetStackOutput of the Registry stack are resolved too. Beyond the calls that change something, each resource
+ * handler declares what it calls, reads included, in its registry schema (`handlers.create/update/delete.permissions`,
+ * as `aws cloudformation describe-type` returns it): AWS::ECS::Service's update handler declares
+ * ecs:DescribeServiceDeployments, DescribeServices, ListServiceDeployments, ListTagsForResource, StopServiceDeployment,
+ * TagResource, UntagResource and UpdateService; AWS::ECS::TaskDefinition's create and delete handlers add iam:GetRole
+ * next to iam:PassRole; AWS::ApplicationAutoScaling::ScalableTarget's update handler reads the scheduled actions.
  */
 function imageTagUpdate(l: Loaded): IamRequest[] {
   const stack = serviceOf(l);
   const serviceArn = stack.resolve({ Ref: logicalIdOf(stack, 'AWS::ECS::Service', 'Web/Service') }) as string;
+  const { ClusterName: cluster, ServiceName: service } = stack.outputs();
+  const deployment = ARN('ecs', `service-deployment/${cluster}/${service}/Kx2mQ9pL4wZrT7vB1nC3d`);
   const toTasks = { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' };
   const taskDefinition = ARN('ecs', 'task-definition/app:8');
   return [
@@ -210,10 +217,19 @@ function imageTagUpdate(l: Loaded): IamRequest[] {
     request('iam:PassRole', roleArnOf(stack, 'Web/TaskDefinition/ExecutionRole'), toTasks),
     request('ecs:DescribeTaskDefinition', '*'),
     request('ecs:DeregisterTaskDefinition', '*'),
+    request('iam:GetRole', roleArnOf(stack, 'Web/TaskDefinition/TaskRole')),
+    request('iam:GetRole', roleArnOf(stack, 'Web/TaskDefinition/ExecutionRole')),
     request('ecs:UpdateService', serviceArn),
     request('ecs:DescribeServices', serviceArn),
+    request('ecs:ListServiceDeployments', serviceArn),
+    request('ecs:ListTagsForResource', serviceArn),
+    request('ecs:TagResource', serviceArn),
+    request('ecs:UntagResource', serviceArn),
+    request('ecs:DescribeServiceDeployments', deployment),
+    request('ecs:StopServiceDeployment', deployment),
     request('application-autoscaling:RegisterScalableTarget', '*'),
     request('application-autoscaling:DescribeScalableTargets', '*'),
+    request('application-autoscaling:DescribeScheduledActions', '*'),
     request('ssm:GetParameters', ARN('ssm', 'parameter/cdk-bootstrap/hnb659fds/version')),
     request(
       'cloudformation:DescribeStacks',

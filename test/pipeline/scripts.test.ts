@@ -169,6 +169,7 @@ describe('scan-gate.sh', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'findings-'));
     return run('scan-gate.sh', {
       REPOSITORY_NAME: 'images',
+      IMAGE_TAG: TAG,
       IMAGE_DIGEST: DIGEST,
       SCAN_SEVERITY_THRESHOLD: threshold,
       STUB_FINDINGS: findings(dir, body),
@@ -184,6 +185,23 @@ describe('scan-gate.sh', () => {
       ],
     },
   };
+
+  // Build runs the pushed commit's code: what it reports is checked against what the tag holds in ECR.
+  test('fails when the digest Build reported is not the tag Deploy will deploy, before reading any scan', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'findings-'));
+    const r = run('scan-gate.sh', {
+      REPOSITORY_NAME: 'images',
+      IMAGE_TAG: TAG,
+      IMAGE_DIGEST: DIGEST,
+      STUB_DIGEST_TAGS: 'clean-1\tbuildcache',
+      STUB_FINDINGS: findings(dir, {}),
+    });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(
+      `scan-gate: ${DIGEST}, which Build reported, is not images:${TAG} (its tags: clean-1\tbuildcache): the gate scans what Deploy will deploy, so it stops here`,
+    );
+    expect(r.calls.some((c) => c.startsWith('aws ecr describe-image-scan-findings'))).toBe(false);
+  });
 
   test('passes when no finding reaches the threshold', () => {
     const r = scan('CRITICAL', basic);
@@ -258,6 +276,7 @@ describe('scan-gate.sh', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'findings-'));
     return run('scan-gate.sh', {
       REPOSITORY_NAME: 'images',
+      IMAGE_TAG: TAG,
       IMAGE_DIGEST: DIGEST,
       SCAN_SEVERITY_THRESHOLD: 'HIGH',
       SCAN_POLL_SECONDS: '0',
@@ -267,10 +286,13 @@ describe('scan-gate.sh', () => {
   };
   const scansOf = (r: Run) => r.calls.filter((c) => c.startsWith('aws ecr describe-image-scan-findings'));
 
-  test("reads the registry's scanning configuration first, and never uses the image-scan-complete waiter", () => {
+  test("reads the tag's digest, then the registry's scanning configuration, and never uses the image-scan-complete waiter", () => {
     const r = gate({});
     expect(r.status).toBe(0);
-    expect(r.calls[0]).toBe('aws ecr get-registry-scanning-configuration --output json');
+    expect(r.calls[0]).toBe(
+      `aws ecr describe-images --repository-name images --image-ids imageDigest=${DIGEST} --query imageDetails[0].imageTags --output text`,
+    );
+    expect(r.calls[1]).toBe('aws ecr get-registry-scanning-configuration --output json');
     expect(r.calls.some((c) => c.startsWith('aws ecr wait'))).toBe(false);
   });
 

@@ -295,9 +295,21 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
     );
     const verify = pipelineOf(pipeline(env)).Stages.find((s: any) => s.Name === 'Verify').Actions[0];
     expect(JSON.parse(verify.Configuration.EnvironmentVariables)).toEqual([
-      { name: 'IMAGE_TAG', type: 'PLAINTEXT', value: '#{Build.IMAGE_TAG}' },
+      { name: 'IMAGE_TAG', type: 'PLAINTEXT', value: '#{Source.CommitId}' },
       { name: 'IMAGE_DIGEST', type: 'PLAINTEXT', value: '#{Build.IMAGE_DIGEST}' },
     ]);
+  });
+
+  // Build runs the pushed commit's code; the tag the later steps act on is the pipeline's own, and ScanGate checks that
+  // tag against Build's digest in ECR (scan-gate.sh).
+  test("ScanGate, Deploy and Verify act on the commit's tag, never on a tag Build reports", () => {
+    const stages = pipelineOf(pipeline(env)).Stages.filter((s: any) => ['ScanGate', 'Deploy', 'Verify'].includes(s.Name));
+    expect(stages.map((s: any) => s.Name)).toEqual(['ScanGate', 'Deploy', 'Verify']);
+    for (const stage of stages) {
+      const variables = JSON.parse(stage.Actions[0].Configuration.EnvironmentVariables);
+      expect(variables).toContainEqual({ name: 'IMAGE_TAG', type: 'PLAINTEXT', value: '#{Source.CommitId}' });
+      expect(JSON.stringify(variables)).not.toContain('#{Build.IMAGE_TAG}');
+    }
   });
 
   test('the scan gate role reads the scanning configuration and Inspector, and changes nothing', () => {
@@ -310,6 +322,7 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
     const ecr = statements.filter((s) => [s.Action].flat().some((a: string) => /^(ecr|inspector2):/.test(a)));
     expect(ecr.flatMap((s) => [s.Action].flat()).sort()).toEqual([
       'ecr:DescribeImageScanFindings',
+      'ecr:DescribeImages',
       'ecr:GetRegistryScanningConfiguration',
       'inspector2:ListCoverage',
       'inspector2:ListFindings',
