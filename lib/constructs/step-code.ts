@@ -20,7 +20,7 @@ export interface StepCodeProps {
 
 const bundles = new Map<string, string>();
 /**
- * Bundles a bin/ entry point with esbuild (already installed: tsx runs on it) into one file, once per process. The
+ * Bundles a bin/ entry point with esbuild (a devDependency, the version tsx runs on) into one file, once per process. The
  * step then runs it with the image's Node.js: no `npm ci` of the project on every run.
  */
 export function bundle(entry: string): string {
