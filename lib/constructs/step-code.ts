@@ -2,7 +2,6 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
@@ -88,21 +87,17 @@ export class StepCode extends Construct {
     ];
   }
 
-  /** Lets the step's role read the code. */
+  /**
+   * Lets the step's role read the code: that one object of the CDK bootstrap's asset bucket (named by its content hash),
+   * not the bucket. `aws s3 cp` of one object calls GetObject and HeadObject, which s3:GetObject covers
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+   */
   public grantRead(grantee: iam.IGrantable): void {
-    this.asset.grantRead(grantee);
-    const role = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : undefined;
-    const policy = role?.node.tryFindChild('DefaultPolicy');
-    if (!policy) return;
-    // The asset's grant names the CDK bootstrap's asset bucket and its objects (`/*`).
-    const synthesizer = cdk.Stack.of(this).synthesizer as cdk.DefaultStackSynthesizer;
-    const bucket = cdk.DefaultStackSynthesizer.DEFAULT_FILE_ASSETS_BUCKET_NAME.replace(
-      '${Qualifier}',
-      synthesizer.bootstrapQualifier ?? cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER,
-    ).replace(/\$\{(AWS::\w+)\}/g, '<$1>');
-    cdk.Validations.of(policy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/*]`,
-      reason: "Read access to the CDK bootstrap's asset bucket, where this step's code is an object named by its content hash",
-    });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.asset.bucket.arnForObjects(this.asset.s3ObjectKey)],
+      }),
+    );
   }
 }
