@@ -285,7 +285,7 @@ export class DeliveryPipeline extends Construct {
       logRetention: props.logRetention,
     });
     const deploy = deployStep.step.project;
-    this.pipeline.addStage({ stageName: 'Deploy', actions: [deployStep.action(sourceOutput, imageTag)] });
+    this.pipeline.addStage({ stageName: 'Deploy', actions: [deployStep.action(sourceOutput, imageTag, imageDigest)] });
 
     // Verify: the new digest runs, and the service answers. It runs bin/verify.ts prebuilt (one esbuild bundle, an asset
     // of this stack) on Lambda compute: no `npm ci`, no instance to provision.

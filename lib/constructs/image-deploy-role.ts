@@ -126,8 +126,11 @@ export class ImageDeployRole extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'ThisServiceDeployments',
+        // Both actions require the service and the service-deployment resource types: a policy that limits resources must
+        // name one of each (the same Service Authorization Reference).
         actions: ['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'],
         resources: [
+          props.service.serviceArn,
           stack.formatArn({
             service: 'ecs',
             resource: 'service-deployment',

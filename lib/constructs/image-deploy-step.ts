@@ -109,8 +109,8 @@ export class ImageDeployStep extends Construct {
       }),
     );
     // deploy.sh tags the shipped image `deployed-<env>-<tag>` (batch-get-image, then put-image of the same manifest), so
-    // that the lifecycle policy keeps it; on this repository only.
-    props.repository.grant(project, 'ecr:BatchGetImage', 'ecr:PutImage');
+    // that the lifecycle policy keeps it, and reads which image a marker already there is on; on this repository only.
+    props.repository.grant(project, 'ecr:BatchGetImage', 'ecr:PutImage', 'ecr:DescribeImages');
     // deploy.sh raises the service to its scaling floor when it is below it (see the comment there): it reads the floor
     // and the desired count, and changes the desired count of this one service.
     project.addToRolePolicy(
@@ -128,13 +128,21 @@ export class ImageDeployStep extends Construct {
     });
   }
 
-  /** The pipeline action that deploys `imageTag`. Its input artifact is only the trigger: the step never reads it. */
-  public action(input: codepipeline.Artifact, imageTag: string, actionName = 'Deploy'): actions.CodeBuildAction {
+  /**
+   * The pipeline action that deploys `imageTag`, which must still hold `imageDigest` (the digest ScanGate passed). Its
+   * input artifact is only the trigger: the step never reads it.
+   */
+  public action(
+    input: codepipeline.Artifact,
+    imageTag: string,
+    imageDigest: string,
+    actionName = 'Deploy',
+  ): actions.CodeBuildAction {
     return new actions.CodeBuildAction({
       actionName,
       project: this.step.project,
       input,
-      environmentVariables: { IMAGE_TAG: { value: imageTag } },
+      environmentVariables: { IMAGE_TAG: { value: imageTag }, IMAGE_DIGEST: { value: imageDigest } },
     });
   }
 }

@@ -169,10 +169,10 @@ export class LoadBalancer extends Construct {
    * (https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/enable-access-logs.html#attach-bucket-policy, and
    * the same words for ALB connection logs, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-connection-logging.html;
    * ALB access logs: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
-   * ELB's document history dates the change: "Prior to this release, the bucket policy that you used depended on whether
-   * the Region was available before or after August 2022. With this release, the newer bucket policy is supported in all
-   * Regions. Note that the legacy bucket policy is still supported." (September 10, 2025,
-   * https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/DocumentHistory.html). So one statement, decided at synth, serves old regions, regions newer than this aws-cdk-lib release, and
+   * The ALB guide's document history dates the change: "Prior to this release, the bucket policy that you used depended on
+   * whether the Region was available before or after August 2022. With this release, the newer bucket policy is
+   * supported in all Regions. Note that the legacy bucket policy is still supported." (September 10, 2025,
+   * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/doc-history.html). So one statement, decided at synth, serves old regions, regions newer than this aws-cdk-lib release, and
    * environment-agnostic stacks alike: no region mapping, no condition. The account ID in the resource path is what
    * keeps other accounts' load balancers out, as the same page says. A wrong policy fails loudly: ELB writes a test file
    * when logging is switched on and rejects the attribute change if it cannot (step 4 of the page above).

@@ -12,7 +12,8 @@
 # image and nothing else: never the CDK bootstrap's execution role (lib/constructs/image-deploy-role.ts). The pipeline
 # runs this file from its own stack's asset, never from the pushed commit (lib/constructs/step-code.ts).
 #
-# In:  SERVICE_STACK_NAME, STACK_ROLE_ARN, IMAGE_TAG, REPOSITORY_NAME, ENV_NAME
+# In:  SERVICE_STACK_NAME, STACK_ROLE_ARN, IMAGE_TAG, IMAGE_DIGEST (the digest ScanGate passed), REPOSITORY_NAME,
+#      ENV_NAME
 # Any failure, a rollback included, exits non-zero with one line on stderr, prefixed `deploy:`.
 set -euo pipefail
 
@@ -24,6 +25,7 @@ fail() {
 : "${SERVICE_STACK_NAME:?SERVICE_STACK_NAME is required}"
 : "${STACK_ROLE_ARN:?STACK_ROLE_ARN is required}"
 : "${IMAGE_TAG:?IMAGE_TAG is required}"
+: "${IMAGE_DIGEST:?IMAGE_DIGEST is required}"
 : "${REPOSITORY_NAME:?REPOSITORY_NAME is required}"
 : "${ENV_NAME:?ENV_NAME is required}"
 stack="$SERVICE_STACK_NAME"
@@ -81,6 +83,10 @@ image="$(aws ecr batch-get-image --repository-name "$REPOSITORY_NAME" --image-id
 IFS='|' read -r digest media_type failure < <(jq -r '[.images[0].imageId.imageDigest // "", .images[0].imageManifestMediaType // "",
   .failures[0].failureCode // "no image returned"] | join("|")' <<<"$image")
 [[ -n "$digest" ]] || fail "image tag $IMAGE_TAG is not in ECR repository $REPOSITORY_NAME ($failure); nothing changed"
+# The tag must still hold the image ScanGate passed. Tags are immutable, but an image the lifecycle policy expired frees
+# its tag for another push while a run waits (at an approval, say): ship only what was scanned.
+[[ "$digest" == "$IMAGE_DIGEST" ]] ||
+  fail "$REPOSITORY_NAME:$IMAGE_TAG is now $digest, not the $IMAGE_DIGEST that ScanGate passed; nothing changed"
 jq -j '.images[0].imageManifest' <<<"$image" >"$work/manifest.json"
 
 # Marks the image as deployed, once it runs: put-image with the manifest batch-get-image returned adds a tag to the same
@@ -95,6 +101,14 @@ mark_deployed() {
     # immutable repository returns for that (aws/containers-roadmap#2179, aws/aws-sdk#750), so both count.
     grep -Eq 'Image(Tag)?AlreadyExistsException' <<<"$output" ||
       fail "$stack runs $IMAGE_TAG, but tagging it $marker failed, so ECR may expire it: $(tail -n 1 <<<"$output")"
+    # Already there: on this image, or pushed onto another one first (the build pushes to this repository), which would
+    # leave the running image unprotected.
+    local marked
+    marked="$(aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids "imageTag=$marker" \
+      --query 'imageDetails[0].imageDigest' --output text 2>&1)" ||
+      fail "$stack runs $IMAGE_TAG, but $marker exists and could not be read, so ECR may expire it: $(tail -n 1 <<<"$marked")"
+    [[ "$marked" == "$digest" ]] ||
+      fail "$stack runs $IMAGE_TAG ($digest), but $marker is on another image ($marked), so ECR may expire the running one: delete that tag and re-run this stage"
   fi
   echo "deploy: $REPOSITORY_NAME@$digest is tagged $marker, so the lifecycle policy keeps it"
 }

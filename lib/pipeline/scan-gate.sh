@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fails the pipeline when the image's scan has findings at or above a severity threshold, and lists them. Fails closed:
 # an image whose findings are not known (scan failed, unsupported, not finished in time, not covered) never passes, and
-# neither does one with a finding whose severity is not known (UNDEFINED, UNTRIAGED or none; see below).
+# neither does one with an Inspector finding not yet rated (UNTRIAGED) or with no known severity; basic scanning's
+# UNDEFINED findings are listed as a warning instead (see below).
 #
 # It reads the registry's scanning configuration and follows it:
 # - BASIC: ECR's own scan, which covers operating-system packages only (it says so in its output);
@@ -142,10 +143,11 @@ fi
 # findings are not ACTIVE, and the gate reads only ACTIVE ones). A finding with no severity at all, or one this script
 # does not know, blocks under both scanners: the gate fails closed on every unknown.
 # ECR's basic scan reports UNDEFINED (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageScanFinding.html),
-# which Debian-based images such as this one commonly carry (distribution-tracker entries nobody rated; see
-# https://github.com/aws/containers-roadmap/issues/553). Basic scanning has no suppression mechanism, so blocking on
-# them would stop every build with no way forward but a new base image: they are listed on every run as a warning
-# instead, and enhanced scanning (recommended in docs/pipeline.md) rates them.
+# which Debian-based images such as this one commonly carry. An UNDEFINED finding can hide a serious one: in
+# https://github.com/aws/containers-roadmap/issues/553 a CVE rated HIGH elsewhere came back UNDEFINED. But basic
+# scanning has no suppression mechanism, so blocking on them would stop every build with no way forward but a new base
+# image: they are listed on every run as a warning instead. Enhanced scanning (recommended in docs/pipeline.md) rates
+# what it can; what it cannot rate it reports UNTRIAGED, which blocks here until fixed or suppressed.
 report="$(jq -r --arg threshold "$threshold" --arg scan_type "$scan_type" '
   ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"] as $order
   | ($order | index($threshold)) as $floor

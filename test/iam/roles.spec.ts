@@ -225,8 +225,11 @@ function imageTagUpdate(l: Loaded): IamRequest[] {
     request('ecs:ListTagsForResource', serviceArn),
     request('ecs:TagResource', serviceArn),
     request('ecs:UntagResource', serviceArn),
+    // These two require both resource types: the service and its deployment.
     request('ecs:DescribeServiceDeployments', deployment),
     request('ecs:StopServiceDeployment', deployment),
+    request('ecs:DescribeServiceDeployments', serviceArn),
+    request('ecs:StopServiceDeployment', serviceArn),
     request('application-autoscaling:RegisterScalableTarget', '*'),
     request('application-autoscaling:DescribeScalableTargets', '*'),
     request('application-autoscaling:DescribeScheduledActions', '*'),

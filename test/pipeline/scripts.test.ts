@@ -431,10 +431,29 @@ describe('deploy.sh', () => {
     SERVICE_STACK_NAME: 'fargate-app-dev-service',
     STACK_ROLE_ARN: 'arn:aws:iam::123456789012:role/image-deploy',
     IMAGE_TAG: TAG,
+    IMAGE_DIGEST: DIGEST,
     REPOSITORY_NAME: 'images',
     ENV_NAME: 'dev',
   };
   const MARKER = `deployed-dev-${TAG}`;
+  const OTHER_DIGEST = `sha256:${'0'.repeat(63)}1`;
+
+  test('fails before any change when the tag no longer holds the image ScanGate passed', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, IMAGE_DIGEST: OTHER_DIGEST });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(
+      `deploy: images:${TAG} is now ${DIGEST}, not the ${OTHER_DIGEST} that ScanGate passed; nothing changed`,
+    );
+    expect(r.calls.some((c) => c.startsWith('aws cloudformation update-stack'))).toBe(false);
+  });
+
+  test('fails when the marker tag already sits on another image, saying the running one is unprotected', () => {
+    const r = run('deploy.sh', { ...DEPLOY_ENV, STUB_MARKER_EXISTS: 'tag', STUB_MARKER_DIGEST: OTHER_DIGEST });
+    expect(r.status).toBe(1);
+    expect(r.reason).toBe(
+      `deploy: fargate-app-dev-service runs ${TAG} (${DIGEST}), but ${MARKER} is on another image (${OTHER_DIGEST}), so ECR may expire the running one: delete that tag and re-run this stage`,
+    );
+  });
 
   test('changes only the ImageTag parameter, on the previous template, with the image-deploy role', () => {
     const r = run('deploy.sh', DEPLOY_ENV);

@@ -216,7 +216,7 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
     const others = statements.filter((s) => [s.Action].flat().some((a: string) => /^(ecr|ecs|application-autoscaling):/.test(a)));
     const named = (s: any) => JSON.stringify(s.Resource);
     expect(others.map((s) => [s.Action, s.Resource === '*' ? '*' : named(s)])).toEqual([
-      [['ecr:BatchGetImage', 'ecr:PutImage'], expect.stringContaining('ImagesRepository')],
+      [['ecr:BatchGetImage', 'ecr:DescribeImages', 'ecr:PutImage'], expect.stringContaining('ImagesRepository')],
       [['ecs:DescribeServices', 'ecs:UpdateService'], expect.stringContaining('WebService')],
       ['application-autoscaling:DescribeScalableTargets', '*'],
     ]);
@@ -308,6 +308,8 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
     for (const stage of stages) {
       const variables = JSON.parse(stage.Actions[0].Configuration.EnvironmentVariables);
       expect(variables).toContainEqual({ name: 'IMAGE_TAG', type: 'PLAINTEXT', value: '#{Source.CommitId}' });
+      // The digest ScanGate checks and passes is the one Deploy requires the tag to still hold, and Verify finds running.
+      expect(variables).toContainEqual({ name: 'IMAGE_DIGEST', type: 'PLAINTEXT', value: '#{Build.IMAGE_DIGEST}' });
       expect(JSON.stringify(variables)).not.toContain('#{Build.IMAGE_TAG}');
     }
   });
