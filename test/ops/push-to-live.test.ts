@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { environments } from '../../lib/config';
+import { DEFAULT_ENVIRONMENT, environments } from '../../lib/config';
 import { ASSUMPTIONS, type PushToLive, pushToLive, renderModelSection, rollingWave } from '../../lib/ops/push-to-live';
 import { PUSH_TO_LIVE_MODEL_MINUTES } from '../../lib/ops/smoke/model';
 import { synthesized } from '../helpers';
@@ -35,7 +35,7 @@ describe.each(Object.keys(environments))('%s', (env) => {
 });
 
 test('the Deploy stage is the wave, the bake time and fixed costs', () => {
-  const m = model('dev');
+  const m = model(DEFAULT_ENVIRONMENT);
   const fixed =
     ASSUMPTIONS.actionOverhead.value +
     ASSUMPTIONS.provisionEc2.value +
@@ -55,11 +55,11 @@ test('a wave of the all-defaults target group and task takes the defaults: 5 × 
 });
 
 test('fails when the pipeline has a stage the model does not know', () => {
-  const pipeline = synthesized('dev').json('pipeline');
+  const pipeline = synthesized(DEFAULT_ENVIRONMENT).json('pipeline');
   const copy = JSON.parse(JSON.stringify(pipeline));
   const resource: any = Object.values(copy.Resources).find((r: any) => r.Type === 'AWS::CodePipeline::Pipeline');
   resource.Properties.Stages.find((s: any) => s.Name === 'Verify').Name = 'Smoke';
-  expect(() => pushToLive(copy, synthesized('dev').json('service') as any)).toThrow(
+  expect(() => pushToLive(copy, synthesized(DEFAULT_ENVIRONMENT).json('service') as any)).toThrow(
     'push-to-live model: no model for stage Smoke',
   );
 });
@@ -70,7 +70,7 @@ test('docs/cost-and-speed.md prints the model as it is', () => {
   expect(section).toBe(renderModelSection(Object.fromEntries(Object.keys(environments).map((env) => [env, model(env)]))));
 });
 
-test("the smoke test's model figure is the model's dev total, rounded out to whole minutes", () => {
-  const minutes = model('dev').totalSeconds / 60;
+test("the smoke test's model figure is the default environment's model total, rounded out to whole minutes", () => {
+  const minutes = model(DEFAULT_ENVIRONMENT).totalSeconds / 60;
   expect(PUSH_TO_LIVE_MODEL_MINUTES).toMatchObject({ min: Math.floor(minutes), max: Math.ceil(minutes) });
 });
