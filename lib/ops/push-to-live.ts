@@ -141,7 +141,16 @@ const num = (value: unknown, fallback: number) => (value === undefined ? fallbac
 
 /** One rolling wave, from the service template: a new task starts and takes traffic, then an old one drains and stops. */
 export function rollingWave(service: Template, stopBoundSeconds: number = DEFAULTS.smokeStopSeconds.value): RollingWave {
-  const targetGroup = only(service, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+  // Blue/green strategies have a second target group: the model needs their health checks and draining to agree.
+  const groups = resourcesOf(service, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+  const timing = (g: any) =>
+    JSON.stringify([g.HealthCheckIntervalSeconds, g.HealthyThresholdCount, g.TargetGroupAttributes ?? []]);
+  if (groups.length === 0 || groups.some((g) => timing(g) !== timing(groups[0]))) {
+    throw new Error(
+      `push-to-live model: expected target groups with one health-check and draining setting, found ${groups.length}`,
+    );
+  }
+  const targetGroup = groups[0];
   const task = only(service, 'AWS::ECS::TaskDefinition');
   const attribute = (targetGroup.TargetGroupAttributes ?? []).find((a: any) => a.Key === 'deregistration_delay.timeout_seconds');
   const interval = num(targetGroup.HealthCheckIntervalSeconds, DEFAULTS.healthCheckIntervalSeconds.value);

@@ -2,9 +2,10 @@ import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { environments, problemsOf } from '../../lib/config';
+import { problemsOf } from '../../lib/config';
 import { longestVpcPrefix, NETWORK_PROFILES } from '../../lib/config/network-layout';
 import { Network } from '../../lib/constructs/network';
+import { DEV } from '../config-fixtures';
 import { CDK_CONTEXT } from '../helpers';
 
 /** The configuration's own check and real CDK judge the same boundary: the smallest VPC each profile's subnets fit. */
@@ -21,7 +22,7 @@ function buildNetwork(profile: (typeof NETWORK_PROFILES)[number], cidr: string):
 }
 
 const config = (profile: string, vpcCidr: string) => ({
-  ...environments.dev,
+  ...DEV,
   networkProfile: profile,
   natGateways: profile === 'private' ? 1 : 0,
   vpcCidr,

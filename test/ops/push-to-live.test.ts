@@ -74,3 +74,19 @@ test("the smoke test's model figure is the default environment's model total, ro
   const minutes = model(DEFAULT_ENVIRONMENT).totalSeconds / 60;
   expect(PUSH_TO_LIVE_MODEL_MINUTES).toMatchObject({ min: Math.floor(minutes), max: Math.ceil(minutes) });
 });
+
+test('a blue/green service has two target groups with the same timing: one wave is modelled from them', () => {
+  const group = { HealthCheckIntervalSeconds: 5, HealthyThresholdCount: 2 };
+  const task = { Type: 'AWS::ECS::TaskDefinition', Properties: { ContainerDefinitions: [{}] } };
+  const template = (second: object) => ({
+    Resources: {
+      Blue: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: group },
+      Green: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: second },
+      TD: task,
+    },
+  });
+  expect(rollingWave(template(group), 30)).toMatchObject({ healthChecks: 10 });
+  expect(() => rollingWave(template({ ...group, HealthyThresholdCount: 5 }), 30)).toThrow(
+    'push-to-live model: expected target groups with one health-check and draining setting, found 2',
+  );
+});
