@@ -198,7 +198,10 @@ export function pushToLive(pipeline: Template, service: Template): PushToLive {
   const alarms = resourcesOf(service, 'AWS::CloudWatch::Alarm').filter((a) => alarmNames.includes(a.AlarmName));
   if (alarms.length !== alarmNames.length)
     throw new Error('push-to-live model: a deployment alarm is not in the service template');
-  const bakeSeconds = Math.max(0, ...alarms.map((a) => Number(a.Period) * Number(a.EvaluationPeriods)));
+  // A metric-math alarm (the blue/green variant's) has its periods in Metrics, not at the top.
+  const periodOf = (a: any) =>
+    Number(a.Period ?? Math.max(0, ...(a.Metrics ?? []).map((m: any) => Number(m.MetricStat?.Period ?? 0))));
+  const bakeSeconds = Math.max(0, ...alarms.map((a) => periodOf(a) * Number(a.EvaluationPeriods)));
 
   let smokeStop: number = DEFAULTS.smokeStopSeconds.value;
   const stages: StageTime[] = [];
