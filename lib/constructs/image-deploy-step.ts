@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { readBootstrapVersion } from './bootstrap-version';
 import type { CpuArchitecture } from '../config';
 import { acknowledgeWildcards } from './nag';
 import { PipelineStep } from './pipeline-step';
@@ -96,18 +97,7 @@ export class ImageDeployStep extends Construct {
     // The Service stack has an SSM-typed BootstrapVersion parameter, which CloudFormation resolves with the caller's
     // credentials on every update-stack; the CDK bootstrap template grants its own deploy role exactly this read
     // (aws/aws-cdk#20959).
-    project.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameters'],
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: props.bootstrapVersionParameter.replace(/^\//, ''),
-          }),
-        ],
-      }),
-    );
+    project.addToRolePolicy(readBootstrapVersion(stack, props.bootstrapVersionParameter));
     // deploy.sh tags the shipped image `deployed-<env>-<tag>` (batch-get-image, then put-image of the same manifest), so
     // that the lifecycle policy keeps it, and reads which image a marker already there is on; on this repository only.
     props.repository.grant(project, 'ecr:BatchGetImage', 'ecr:PutImage', 'ecr:DescribeImages');

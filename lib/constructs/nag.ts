@@ -18,10 +18,14 @@ export function acknowledgeGrantPolicy(role: iam.IRole): void {
   });
 }
 
+/** The logical ID of a construct's resource, as cdk-nag writes references in IAM5 finding IDs (`<LogicalId>`). */
+export function nagId(resource: IConstruct): string {
+  return cdk.Stack.of(resource).getLogicalId(resource.node.defaultChild as cdk.CfnElement);
+}
+
 /** The token-free form cdk-nag uses for a resource's ARN in IAM5 finding IDs: `<LogicalId.Arn>`. */
 export function nagArn(resource: IConstruct): string {
-  const cfn = resource.node.defaultChild as cdk.CfnElement;
-  return `<${cdk.Stack.of(resource).getLogicalId(cfn)}.Arn>`;
+  return `<${nagId(resource)}.Arn>`;
 }
 
 /** Acknowledges, on one role's default policy, IAM5 findings that aws-cdk-lib's grants create, each with its reason. */

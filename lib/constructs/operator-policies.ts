@@ -4,6 +4,7 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { readBootstrapVersion } from './bootstrap-version';
 
 export interface OperatorPoliciesProps {
   /** The policies are named `<namePrefix>-status` and `<namePrefix>-rollback`: a permission set refers to them by name. */
@@ -105,17 +106,7 @@ export class OperatorPolicies extends Construct {
         }),
         // CloudFormation resolves the stack's SSM-typed BootstrapVersion parameter with the caller's permissions
         // (https://github.com/aws/aws-cdk/issues/20959; the CDK bootstrap template grants its deploy role the same).
-        new iam.PolicyStatement({
-          sid: 'ReadBootstrapVersion',
-          actions: ['ssm:GetParameters'],
-          resources: [
-            stack.formatArn({
-              service: 'ssm',
-              resource: 'parameter',
-              resourceName: props.bootstrapVersionParameter.replace(/^\//, ''),
-            }),
-          ],
-        }),
+        readBootstrapVersion(stack, props.bootstrapVersionParameter, 'ReadBootstrapVersion'),
       ],
     });
 

@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
+import { bootstrapVersionParameter } from '../constructs/bootstrap-version';
 import { ImageRepository } from '../constructs/image-repository';
 import { OperatorPolicies } from '../constructs/operator-policies';
 import type { ServiceStack } from './service-stack';
@@ -36,11 +37,7 @@ export class PipelineStack extends cdk.Stack {
       healthCheckPath: config.healthCheckPath,
       serviceStackName: props.serviceStack.stackName,
       imageDeployRole: props.serviceStack.imageDeployRole,
-      bootstrapVersionParameter: cdk.DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER.replace(
-        '${Qualifier}',
-        (props.serviceStack.synthesizer as cdk.DefaultStackSynthesizer).bootstrapQualifier ??
-          cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER,
-      ),
+      bootstrapVersionParameter: bootstrapVersionParameter(props.serviceStack),
       clusterArn: props.serviceStack.cluster.clusterArn,
       serviceArn: props.serviceStack.service.serviceArn,
       logRetention: config.logRetentionDays as logs.RetentionDays,
@@ -48,21 +45,16 @@ export class PipelineStack extends cdk.Stack {
     });
     this.addStackDependency(props.serviceStack, 'The pipeline deploys into the Service stack');
 
-    // CloudFormation resolves the Service stack's bootstrap parameter, named by its synthesizer.
-    const synthesizer = props.serviceStack.synthesizer as cdk.DefaultStackSynthesizer;
     // `npm run status` reads the stack that holds the image repository (the Registry stack) too.
     const registryStack = cdk.Stack.of(props.imageRepository);
-    const qualifier = synthesizer.bootstrapQualifier ?? cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER;
     this.operatorPolicies = new OperatorPolicies(this, 'Operator', {
       namePrefix: `${config.appName}-${config.envName}`,
       serviceStack: props.serviceStack,
       otherStacks: registryStack === this ? [this] : [registryStack, this],
       // The rollback changes ImageTag and nothing else: it passes the image-deploy role, like the pipeline.
       stackRoleArn: props.serviceStack.imageDeployRole.roleArn,
-      bootstrapVersionParameter: cdk.DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER.replace(
-        '${Qualifier}',
-        qualifier,
-      ),
+      // CloudFormation resolves the Service stack's bootstrap parameter, named by its synthesizer.
+      bootstrapVersionParameter: bootstrapVersionParameter(props.serviceStack),
       repository: props.imageRepository,
       cluster: props.serviceStack.cluster,
       service: props.serviceStack.service,

@@ -9,6 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { ImageDeployRole } from '../constructs/image-deploy-role';
+import { bootstrapVersionParameter } from '../constructs/bootstrap-version';
 import { ImageRepository } from '../constructs/image-repository';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Network } from '../constructs/network';
@@ -135,18 +136,13 @@ export class ServiceStack extends cdk.Stack {
     });
     this.service = web.service;
 
-    const synthesizer = this.synthesizer as cdk.DefaultStackSynthesizer;
-    const qualifier = synthesizer.bootstrapQualifier ?? cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER;
     const registryStack = cdk.Stack.of(props.repository);
     const infrastructureRole = web.service.node.tryFindChild('AlternateRole') as iam.IRole | undefined;
     this.imageDeployRole = new ImageDeployRole(this, 'ImageDeploy', {
       service: web.service,
       taskDefinition: web.taskDefinition,
       outputStackNames: registryStack === this ? [] : [registryStack.stackName],
-      bootstrapVersionParameter: cdk.DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER.replace(
-        '${Qualifier}',
-        qualifier,
-      ),
+      bootstrapVersionParameter: bootstrapVersionParameter(this),
       ecsServiceRoles: infrastructureRole ? [infrastructureRole] : [],
     }).role;
 

@@ -184,20 +184,7 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
       {
         Action: ['cloudformation:DescribeStackEvents', 'cloudformation:DescribeStacks'],
         Effect: 'Allow',
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':cloudformation:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              `:stack/${stackNames(c).service}/*`,
-            ],
-          ],
-        },
+        Resource: stackArn,
       },
     ]);
     const passRole = statements.filter((s) => s.Action === 'iam:PassRole');
