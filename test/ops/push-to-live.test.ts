@@ -90,3 +90,26 @@ test('a blue/green service has two target groups with the same timing: one wave 
     'push-to-live model: expected target groups with one health-check and draining setting, found 2',
   );
 });
+
+test("reads a metric-math deployment alarm's period from its metrics (the blue/green variant's alarm)", () => {
+  const template = {
+    Resources: {
+      Service: {
+        Type: 'AWS::ECS::Service',
+        Properties: { DeploymentConfiguration: { Alarms: { Enable: true, AlarmNames: ['math'] } } },
+      },
+      Alarm: {
+        Type: 'AWS::CloudWatch::Alarm',
+        Properties: { AlarmName: 'math', EvaluationPeriods: 2, Metrics: [{ Id: 'm', MetricStat: { Period: 60 } }, { Id: 'e' }] },
+      },
+    },
+  };
+  const pipeline = synthesized(DEFAULT_ENVIRONMENT).json('pipeline');
+  const service = synthesized(DEFAULT_ENVIRONMENT).json('service') as any;
+  const copy = JSON.parse(JSON.stringify(service));
+  for (const [id, r] of Object.entries<any>(copy.Resources)) if (r.Type === 'AWS::CloudWatch::Alarm') delete copy.Resources[id];
+  const ecsService: any = Object.values(copy.Resources).find((r: any) => r.Type === 'AWS::ECS::Service');
+  ecsService.Properties.DeploymentConfiguration.Alarms = template.Resources.Service.Properties.DeploymentConfiguration.Alarms;
+  copy.Resources.Alarm = template.Resources.Alarm;
+  expect(pushToLive(pipeline as any, copy).bakeSeconds).toBe(120);
+});

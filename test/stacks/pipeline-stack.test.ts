@@ -301,6 +301,15 @@ describe.each(Object.keys(environments))('%s pipeline stack', (env) => {
     }
   });
 
+  test("each step that runs this stack's code reads only its own asset object, not the bootstrap bucket", () => {
+    for (const stage of ['ScanGate', 'Deploy', 'Verify']) {
+      const reads = policyOfProject(pipeline(env), stage).filter((s) => JSON.stringify(s.Resource).includes('-assets-'));
+      expect(reads).toHaveLength(1);
+      expect(reads[0].Action).toBe('s3:GetObject');
+      expect(JSON.stringify(reads[0].Resource)).toMatch(/\/[0-9a-f]{64}\.(sh|js)"\]\]\}$/);
+    }
+  });
+
   test('the scan gate role reads the scanning configuration and Inspector, and changes nothing', () => {
     const statements = policyOfProject(pipeline(env), 'ScanGate');
     expect(statements).toContainEqual({
